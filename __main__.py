@@ -1,0 +1,41 @@
+"""The platform program: load config, build providers, compose the stack's components, export.
+
+Environments differ only by the values in their stack files; nothing here branches on the stack name.
+"""
+
+import pulumi
+
+from components.network import Network, NetworkArgs
+from core.config import load
+from core.context import StackContext
+from core.providers import aws_provider, component_opts
+
+cfg = load()
+ctx = StackContext.from_config(cfg)
+aws = aws_provider(cfg)
+
+pulumi.export("environment", cfg.environment)
+pulumi.export("accountId", cfg.account_id)
+pulumi.export("region", cfg.region)
+
+if cfg.network is not None:
+    network = Network(
+        "network",
+        NetworkArgs(ctx=ctx, config=cfg.network, cluster_name=cfg.cluster_name),
+        opts=component_opts(aws),
+    )
+    pulumi.export(
+        "network",
+        {
+            "vpcId": network.vpc_id,
+            "vpcCidr": network.vpc_cidr,
+            "privateSubnetIds": network.private_subnet_ids,
+            "publicSubnetIds": network.public_subnet_ids,
+            "databaseSubnetIds": network.database_subnet_ids,
+            "privateRouteTableIds": network.private_route_table_ids,
+            "natPublicIps": network.nat_public_ips,
+            "albSecurityGroupId": network.alb_security_group_id,
+            "endpointSecurityGroupId": network.endpoint_security_group_id,
+            "flowLogGroupName": network.flow_log_group_name,
+        },
+    )

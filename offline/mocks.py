@@ -1,0 +1,273 @@
+"""Pulumi mocks that record every resource, shared by the tests and the offline plan.
+
+`RecordingMonitor` wraps the SDK's mock monitor and keeps, for each registered resource, what a real engine would
+know: type, logical name, inputs (wire names, camelCase), outputs, parent, provider, dependencies, property
+dependencies and options (protect, deleteBeforeReplace, ...). `PlatformMocks` answers resource creation with
+realistic computed outputs (ids, ARNs) and answers only the invokes the program is allowed to make: an unexpected
+data-source call is an error, so plans stay deterministic and need no cloud.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, rpc
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.mocks import MockMonitor, set_mocks
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+UNKNOWN = "<unknown>"
+"""How a value unknown at plan time appears in recorded inputs."""
+
+ALLOWED_INVOKES = {
+    "aws:index/getPartition:getPartition",
+    "aws:index/getCallerIdentity:getCallerIdentity",
+    "aws:index/getRegion:getRegion",
+}
+
+
+@dataclass
+class Recorded:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    remote: bool
+    parent: str | None
+    provider: str | None
+    """Provider reference `<provider urn>::<id>`, or None for components and the default provider."""
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    id: str
+    protect: bool
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def provider_urn(self) -> str | None:
+        return self.provider.rsplit("::", 1)[0] if self.provider else None
+
+
+def _digest(*parts: str, length: int = 17) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+_ID_PREFIX = {
+    "aws:ec2/vpc:Vpc": "vpc",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/securityGroup:SecurityGroup": "sg",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg",
+    "aws:ec2/routeTable:RouteTable": "rtb",
+    "aws:ec2/defaultRouteTable:DefaultRouteTable": "rtb",
+    "aws:ec2/internetGateway:InternetGateway": "igw",
+    "aws:ec2/natGateway:NatGateway": "nat",
+    "aws:ec2/eip:Eip": "eipalloc",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
+    "aws:ec2/flowLog:FlowLog": "fl",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
+}
+
+
+class PlatformMocks(Mocks):
+    """Deterministic fake outputs for the resources the platform creates."""
+
+    def __init__(self, *, account_id: str, region: str, partition: str = "aws") -> None:
+        self.account_id = account_id
+        self.region = region
+        self.partition = partition
+        self.invokes: list[MockCallArgs] = []
+
+    # Resource creation ------------------------------------------------------------------------------------------------
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        typ, name, inputs = args.typ, args.name, dict(args.inputs)
+        token = _digest(typ, name)
+        prefix = _ID_PREFIX.get(typ)
+        resource_id = f"{prefix}-{token}" if prefix else f"{name}-{token[:8]}"
+        state = dict(inputs)
+        state.setdefault("id", resource_id)
+
+        if "name" not in state and _autonamed(typ):
+            state["name"] = f"{name}-{token[:7]}"
+        state.setdefault("arn", self._arn(typ, state.get("name") or resource_id))
+        state.setdefault("tagsAll", inputs.get("tags") or {})
+
+        extra = getattr(self, "_out_" + typ.split(":")[-1], None)
+        if typ.startswith("aws:") and extra is not None:
+            state.update(extra(name, inputs, token))
+        return resource_id, state
+
+    def _arn(self, typ: str, resource: str) -> str:
+        module = typ.split(":")[1].split("/")[0] if ":" in typ else "x"
+        service = {"cloudwatch": "logs", "vpc": "ec2"}.get(module, module)
+        kind = typ.split(":")[-1].lower()
+        if service == "iam":
+            return f"arn:{self.partition}:iam::{self.account_id}:{kind}/{resource}"
+        if service == "logs":
+            return f"arn:{self.partition}:logs:{self.region}:{self.account_id}:log-group:{resource}"
+        return f"arn:{self.partition}:{service}:{self.region}:{self.account_id}:{kind}/{resource}"
+
+    def _out_Vpc(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:  # noqa: N802
+        out: dict[str, Any] = {
+            "defaultRouteTableId": f"rtb-{_digest(token, 'rt')}",
+            "defaultSecurityGroupId": f"sg-{_digest(token, 'sg')}",
+            "defaultNetworkAclId": f"acl-{_digest(token, 'acl')}",
+            "mainRouteTableId": f"rtb-{_digest(token, 'rt')}",
+        }
+        if inputs.get("assignGeneratedIpv6CidrBlock"):
+            out["ipv6CidrBlock"] = "2a05:d018:1e4:ab00::/56"
+        return out
+
+    def _out_Eip(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:  # noqa: N802
+        return {"publicIp": f"203.0.113.{int(token[:2], 16) % 250 + 1}", "allocationId": f"eipalloc-{token}"}
+
+    def _out_Key(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:  # noqa: N802
+        key_id = f"{token[:8]}-{token[8:12]}-4{token[12:15]}-a{token[15:17]}0-{_digest(token, length=12)}"
+        return {"keyId": key_id, "arn": f"arn:{self.partition}:kms:{self.region}:{self.account_id}:key/{key_id}"}
+
+    # Invokes ----------------------------------------------------------------------------------------------------------
+
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        self.invokes.append(args)
+        if args.token == "aws:index/getPartition:getPartition":
+            return {"partition": self.partition, "dnsSuffix": "amazonaws.com", "id": self.partition}, None
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            arn = f"arn:{self.partition}:sts::{self.account_id}:assumed-role/deployer/offline"
+            return {"accountId": self.account_id, "arn": arn, "userId": "AROAOFFLINE", "id": self.account_id}, None
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region, "id": self.region}, None
+        raise NotImplementedError(
+            f"the offline mocks do not answer invoke {args.token}: values that decide the plan must come from "
+            f"config (see README, 'Deterministic plans'); allowed invokes: {sorted(ALLOWED_INVOKES)}"
+        )
+
+
+def _autonamed(typ: str) -> bool:
+    """Resource types whose `name` Pulumi fills in (auto-naming) when the program leaves it out."""
+    return typ.split(":")[-1] in {
+        "Role", "Policy", "LogGroup", "Queue", "Topic", "SecurityGroup", "Rule", "Secret", "Repository",
+        "ParameterGroup", "SubnetGroup", "Bucket", "BucketV2", "LaunchTemplate", "InstanceProfile",
+    }  # fmt: skip
+
+
+class RecordingMonitor(MockMonitor):
+    """The SDK mock monitor, plus a record of every registration and of component outputs."""
+
+    def __init__(self, mocks: Mocks) -> None:
+        super().__init__(mocks)
+        self.recorded: list[Recorded] = []
+        self.by_urn: dict[str, Recorded] = {}
+        self.component_outputs: dict[str, dict[str, Any]] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        inputs = from_wire(json_format.MessageToDict(request.object))
+        registration = self.resources[response.urn]
+        record = Recorded(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            remote=bool(request.remote),
+            parent=request.parent or None,
+            provider=request.provider or None,
+            inputs=inputs,
+            outputs=from_wire(registration.state),
+            id=registration.id or "",
+            protect=bool(request.protect),
+            dependencies=list(request.dependencies),
+            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            options={
+                "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+                "ignoreChanges": list(request.ignoreChanges),
+                "retainOnDelete": bool(request.retainOnDelete),
+                "deletedWith": request.deletedWith or None,
+                "replaceOnChanges": list(request.replaceOnChanges),
+                "additionalSecretOutputs": list(request.additionalSecretOutputs),
+                "aliases": [str(a) for a in request.aliases],
+                "providers": dict(request.providers),
+                "version": request.version or None,
+            },
+        )
+        self.recorded.append(record)
+        self.by_urn[record.urn] = record
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        outputs = from_wire(json_format.MessageToDict(request.outputs)) if request.outputs else {}
+        self.component_outputs[request.urn] = outputs
+        return super().RegisterResourceOutputs(request)
+
+
+def from_wire(value: Any) -> Any:
+    """Plain Python values from Pulumi's wire form: secrets unwrapped, resource references as {"$resource": urn},
+    unknowns as `UNKNOWN`, and whole-number floats (protobuf Struct numbers) back to ints."""
+    if isinstance(value, dict):
+        sig = value.get(rpc._special_sig_key)
+        if sig == rpc._special_secret_sig:
+            return from_wire(value.get("value"))
+        if sig == rpc._special_resource_sig:
+            return {"$resource": value.get("urn")}
+        if sig == rpc._special_output_value_sig:
+            return from_wire(value.get("value", UNKNOWN))
+        return {k: from_wire(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [from_wire(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if value == rpc.UNKNOWN:
+        return UNKNOWN
+    return value
+
+
+@dataclass
+class MockRun:
+    monitor: RecordingMonitor
+    mocks: PlatformMocks
+    exports: dict[str, Any]
+    secret_exports: list[str]
+
+
+def run_under_mocks(
+    body: Callable[[], Any],
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str],
+    secret_keys: Sequence[str] = (),
+    account_id: str,
+    region: str,
+    partition: str = "aws",
+) -> MockRun:
+    """Run `body` as a Pulumi program under recording mocks, wait until every registration is done, and return the
+    record. The Pulumi runtime is process-global, so this resets it first: runs do not leak into each other."""
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    pulumi_settings.reset_options(project=project, stack=stack)
+    set_all_config(dict(config), list(secret_keys))
+    mocks = PlatformMocks(account_id=account_id, region=region, partition=partition)
+    monitor = RecordingMonitor(mocks)
+    set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    _sync_await(run_pulumi_func(body))
+
+    exports: dict[str, Any] = {}
+    secret: list[str] = []
+    root = pulumi_settings.get_root_resource()
+    for key, value in (getattr(root, "outputs", None) or {}).items():
+        out = pulumi.Output.from_input(value)
+        exports[key] = _sync_await(out.future())
+        if _sync_await(out.is_secret()):
+            secret.append(key)
+    return MockRun(monitor=monitor, mocks=mocks, exports=exports, secret_exports=secret)

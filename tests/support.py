@@ -1,0 +1,84 @@
+"""Helpers shared by the tests: build components under recording mocks and query what they registered."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pulumi
+
+from core.config import StackConfig, parse
+from core.context import StackContext
+from core.providers import aws_provider
+from offline.mocks import MockRun, Recorded, run_under_mocks
+from offline.stackfiles import read_stack
+
+
+def stack_config(stack: str, **changes: Any) -> StackConfig:
+    sf = read_stack(stack)
+    cfg = parse(sf.config, stack=sf.stack, project=sf.project)
+    return dataclasses.replace(cfg, **changes) if changes else cfg
+
+
+def build(cfg: StackConfig, body: Callable[[StackContext, pulumi.ResourceOptions], Any]) -> Resources:
+    """Run `body(ctx, opts)` under recording mocks, with the stack's explicit AWS provider in `opts`."""
+
+    def program() -> None:
+        provider = aws_provider(cfg)
+        body(StackContext.from_config(cfg), pulumi.ResourceOptions(providers=[provider]))
+
+    run = run_under_mocks(
+        program,
+        project=cfg.project,
+        stack=cfg.stack,
+        config={},
+        account_id=cfg.account_id,
+        region=cfg.region,
+    )
+    return Resources(run)
+
+
+class Resources:
+    """Query helpers over one mock run."""
+
+    def __init__(self, run: MockRun) -> None:
+        self.run = run
+        self.all: list[Recorded] = run.monitor.recorded
+
+    def of(self, typ: str) -> list[Recorded]:
+        return [r for r in self.all if r.type == typ]
+
+    def named(self, typ: str, name: str) -> Recorded:
+        found = [r for r in self.of(typ) if r.name == name]
+        assert len(found) == 1, f"expected one {typ} named {name!r}, got {[r.name for r in self.of(typ)]}"
+        return found[0]
+
+    def by_id(self, resource_id: str) -> Recorded:
+        found = [r for r in self.all if r.custom and r.outputs.get("id") == resource_id]
+        assert len(found) == 1, f"no single resource with id {resource_id!r}"
+        return found[0]
+
+    def by_urn(self, urn: str) -> Recorded:
+        return self.run.monitor.by_urn[urn]
+
+    def where(self, typ: str, **inputs: Any) -> list[Recorded]:
+        return [r for r in self.of(typ) if all(r.inputs.get(k) == v for k, v in inputs.items())]
+
+
+def ids(records: Iterable[Recorded]) -> set[str]:
+    return {r.outputs["id"] for r in records}
+
+
+def taggable(type_token: str) -> bool:
+    """Whether a pulumi-aws resource type takes a `tags` input, read from the installed SDK."""
+    import importlib
+    import inspect
+
+    package, module_path, cls_name = type_token.split(":")
+    if package != "aws":
+        return False
+    module_name = module_path.split("/")[0]
+    module = importlib.import_module("pulumi_aws" if module_name == "index" else f"pulumi_aws.{module_name}")
+    cls = getattr(module, cls_name)
+    return "tags" in inspect.signature(cls._internal_init).parameters

@@ -1,0 +1,285 @@
+"""The stack config parser: every stack file parses, and bad input gets one clear error naming key and value."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from core.config import (
+    LOG_RETENTION_DAYS,
+    REQUIRED_INTERFACE_ENDPOINTS,
+    ConfigError,
+    StackConfig,
+    decode,
+    parse,
+)
+from offline.stackfiles import read_stack, stack_names
+
+P = "aws-platform"
+_DELETE = object()
+
+
+def raw_config(stack: str, changes: dict[str, Any] | None = None) -> dict[str, str]:
+    """The stack's runtime config with `changes` applied; keys are dotted paths below the project namespace
+    (`network.natGateways`), or fully qualified keys for other namespaces (`aws:region`)."""
+    raw = dict(read_stack(stack).config)
+    for path, value in (changes or {}).items():
+        if ":" in path:
+            raw[path] = value
+            continue
+        top, *rest = path.split(".")
+        key = f"{P}:{top}"
+        if not rest:
+            if value is _DELETE:
+                raw.pop(key, None)
+            else:
+                raw[key] = value if isinstance(value, str) else json.dumps(value)
+            continue
+        obj = decode(raw[key])
+        node = obj
+        for part in rest[:-1]:
+            node = node[part]
+        if value is _DELETE:
+            node.pop(rest[-1], None)
+        else:
+            node[rest[-1]] = value
+        raw[key] = json.dumps(obj)
+    return raw
+
+
+def parse_stack(stack: str, changes: dict[str, Any] | None = None) -> StackConfig:
+    return parse(raw_config(stack, changes), stack=stack)
+
+
+def problems_of(stack: str, changes: dict[str, Any]) -> str:
+    with pytest.raises(ConfigError) as err:
+        parse_stack(stack, changes)
+    return str(err.value)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The repository's stack files
+
+
+@pytest.mark.parametrize("stack", stack_names())
+def test_every_stack_file_parses(stack: str) -> None:
+    cfg = parse_stack(stack)
+    assert cfg.stack == stack
+    assert cfg.region in cfg.allowed_regions
+    assert cfg.log_retention_days in LOG_RETENTION_DAYS
+
+
+def test_expected_stacks_exist() -> None:
+    assert set(stack_names()) == {"prod", "stg", "sandbox", "shared-services"}
+
+
+@pytest.mark.parametrize("stack", ["prod", "stg"])
+def test_strict_environments_are_highly_available(stack: str) -> None:
+    cfg = parse_stack(stack)
+    assert cfg.network is not None
+    assert cfg.network.nat_gateways == "perAz"
+    assert len(set(cfg.network.availability_zones)) == 3
+    assert cfg.protect_stateful
+
+
+def test_prod_config_values() -> None:
+    cfg = parse_stack("prod")
+    assert cfg.environment == "prod"
+    assert cfg.network is not None
+    assert cfg.cluster is not None
+    assert cfg.network.interface_endpoints[:3] == REQUIRED_INTERFACE_ENDPOINTS
+    assert cfg.cluster.kubernetes_version == "1.34"
+    assert cfg.cluster_name == "plat-prod"
+
+
+def test_vpc_cidrs_of_all_stacks_are_distinct() -> None:
+    cidrs = [cfg.network.vpc_cidr for s in stack_names() if (cfg := parse_stack(s)).network]
+    assert len(cidrs) == len(set(cidrs)) == 3
+
+
+def test_shared_services_has_no_network() -> None:
+    cfg = parse_stack("shared-services")
+    assert cfg.network is None
+    assert cfg.cluster is None
+
+
+def test_parsed_config_is_frozen() -> None:
+    cfg = parse_stack("prod")
+    with pytest.raises(AttributeError):
+        cfg.region = "us-east-1"  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Bad input: each case names the key path and the offending value
+
+
+BAD_CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
+    ("region outside the allowed list", "prod", {"region": "us-east-1"}, [f"{P}:region", '"us-east-1"', "eu-west-1"]),
+    ("account id too short", "prod", {"accountId": "12345"}, [f"{P}:accountId", '"12345"', "12 digits"]),
+    ("account id not digits", "stg", {"accountId": "12345678901a"}, [f"{P}:accountId", '"12345678901a"']),
+    (
+        "vpc cidr not a /16",
+        "prod",
+        {"network.vpcCidr": "10.10.0.0/20"},
+        [f"{P}:network.vpcCidr", "10.10.0.0/20", "/16"],
+    ),
+    (
+        "vpc cidr not private",
+        "sandbox",
+        {"network.vpcCidr": "100.64.0.0/16"},
+        [f"{P}:network.vpcCidr", "100.64.0.0/16", "private"],
+    ),
+    (
+        "vpc cidr overlaps another environment",
+        "prod",
+        {"network.vpcCidr": "10.20.0.0/16"},
+        [f"{P}:network.vpcCidr", "10.20.0.0/16", "stg"],
+    ),
+    (
+        "two AZs in prod",
+        "prod",
+        {"network.availabilityZones": ["eu-west-1a", "eu-west-1b"]},
+        [f"{P}:network.availabilityZones", '["eu-west-1a", "eu-west-1b"]', "exactly 3"],
+    ),
+    (
+        "AZ outside the stack's region",
+        "stg",
+        {"network.availabilityZones": ["eu-west-1a", "eu-west-1b", "eu-central-1c"]},
+        [f"{P}:network.availabilityZones", '"eu-central-1c"', "eu-west-1"],
+    ),
+    (
+        "duplicate AZs",
+        "prod",
+        {"network.availabilityZones": ["eu-west-1a", "eu-west-1a", "eu-west-1b"]},
+        [f"{P}:network.availabilityZones", "distinct"],
+    ),
+    (
+        "single NAT in prod",
+        "prod",
+        {"network.natGateways": "single"},
+        [f"{P}:network.natGateways", '"single"', "perAz"],
+    ),
+    ("single NAT in stg", "stg", {"network.natGateways": "single"}, [f"{P}:network.natGateways", '"single"']),
+    ("unknown NAT mode", "sandbox", {"network.natGateways": "none"}, [f"{P}:network.natGateways", '"none"', "perAz"]),
+    (
+        "kubernetes version format",
+        "prod",
+        {"cluster.kubernetesVersion": "v1.34.2"},
+        [f"{P}:cluster.kubernetesVersion", '"v1.34.2"', '"1.34"'],
+    ),
+    (
+        "kubernetes version as a YAML float",
+        "stg",
+        {"cluster.kubernetesVersion": 1.3},
+        [f"{P}:cluster.kubernetesVersion", "1.3"],
+    ),
+    ("log retention not accepted by CloudWatch", "prod", {"logRetentionDays": "45"}, [f"{P}:logRetentionDays", "45"]),
+    ("log retention never-expire", "stg", {"logRetentionDays": "0"}, [f"{P}:logRetentionDays", "0", "3653"]),
+    ("missing owner tag", "prod", {"tags.owner": _DELETE}, [f"{P}:tags.owner", "missing"]),
+    ("empty cost centre tag", "stg", {"tags.costCenter": ""}, [f"{P}:tags.costCenter", '""']),
+    (
+        "extra tag overriding a reserved one",
+        "sandbox",
+        {"tags.extra": {"Owner": "someone-else"}},
+        [f"{P}:tags.extra.Owner", '"someone-else"'],
+    ),
+    ("unknown top-level key", "prod", {"natGateway": "perAz"}, [f"{P}:natGateway", '"perAz"', "no such key"]),
+    (
+        "unknown nested key (typo)",
+        "prod",
+        {"network.natGateway": "perAz"},
+        [f"{P}:network.natGateway", "no such key", "natGateways"],
+    ),
+    (
+        "aws:region would be ignored",
+        "prod",
+        {"aws:region": "us-east-1"},
+        ["aws:region", '"us-east-1"', "default aws provider is disabled"],
+    ),
+    ("prod without protection", "prod", {"protectStatefulResources": "false"}, [f"{P}:protectStatefulResources"]),
+    (
+        "unknown interface endpoint",
+        "stg",
+        {"network.interfaceEndpoints": ["logz"]},
+        [f"{P}:network.interfaceEndpoints", '"logz"', "secretsmanager"],
+    ),
+    (
+        "network on shared-services",
+        "shared-services",
+        {"network": {"vpcCidr": "10.0.0.0/16"}},
+        [f"{P}:network", "runs no network"],
+    ),
+    ("unknown environment", "sandbox", {"environment": "dev"}, [f"{P}:environment", '"dev"', "sandbox"]),
+    ("missing network", "stg", {"network": _DELETE}, [f"{P}:network", "missing"]),
+    (
+        "boolean that is not",
+        "sandbox",
+        {"network.enableIpv6": "yes"},
+        [f"{P}:network.enableIpv6", '"yes"', "true or false"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("stack", "changes", "expected"), [c[1:] for c in BAD_CASES], ids=[c[0] for c in BAD_CASES])
+def test_bad_config_is_rejected_with_key_and_value(stack: str, changes: dict[str, Any], expected: list[str]) -> None:
+    message = problems_of(stack, changes)
+    for fragment in expected:
+        assert fragment in message, f"{fragment!r} missing from:\n{message}"
+    assert f"stack {stack!r}" in message
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    message = problems_of(
+        "prod",
+        {"accountId": "42", "network.natGateways": "single", "logRetentionDays": "45", "bogus": "1"},
+    )
+    assert "(4 problems)" in message
+    for key in ("accountId", "network.natGateways", "logRetentionDays", "bogus"):
+        assert f"{P}:{key}" in message
+
+
+def test_error_lists_each_problem_on_its_own_line() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_stack("prod", {"logRetentionDays": "45", "accountId": "1"})
+    assert len(err.value.problems) == 2
+    assert {p.path for p in err.value.problems} == {f"{P}:logRetentionDays", f"{P}:accountId"}
+    assert str(err.value).count("\n  - ") == 2
+
+
+def test_sandbox_may_use_a_single_nat_and_two_azs() -> None:
+    cfg = parse_stack("sandbox", {"network.availabilityZones": ["eu-west-1a", "eu-west-1b"]})
+    assert cfg.network is not None
+    assert cfg.network.nat_gateways == "single"
+    assert cfg.network.availability_zones == ("eu-west-1a", "eu-west-1b")
+
+
+def test_address_plan_entry_must_match_the_stack() -> None:
+    message = problems_of("sandbox", {"network.vpcCidr": "10.40.0.0/16"})
+    assert f"{P}:network.vpcCidr" in message
+    assert "10.30.0.0/16" in message
+
+
+def test_overlapping_address_plan_is_rejected() -> None:
+    plan = {"shared-services": "10.0.0.0/16", "prod": "10.10.0.0/16", "stg": "10.10.0.0/16", "sandbox": "10.30.0.0/16"}
+    message = problems_of("sandbox", {"addressPlan": plan})
+    assert f"{P}:addressPlan.stg" in message
+    assert "overlap" in message
+
+
+def test_unnamespaced_key_is_rejected() -> None:
+    raw = raw_config("prod")
+    raw["region"] = "eu-west-1"
+    with pytest.raises(ConfigError, match="namespaced key"):
+        parse(raw, stack="prod")
+
+
+def test_bad_stack_name_is_rejected() -> None:
+    with pytest.raises(ConfigError, match="<stack name>"):
+        parse(raw_config("prod"), stack="Prod_1")
+
+
+def test_pulumi_engine_keys_are_ignored() -> None:
+    cfg = parse(raw_config("prod", {"pulumi:tags": '{"a": "b"}'}), stack="prod")
+    assert cfg.environment == "prod"

@@ -1,0 +1,150 @@
+"""Project files: Pulumi.yaml follows Pulumi's project schema, stacks set what it requires, pins are exact."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from offline.stackfiles import ROOT, missing_declared_keys, project_file, stack_names
+
+SIMPLE_TYPES = {"string", "integer", "boolean", "array"}
+DECLARATION_KEYS = {"type", "items", "description", "secret", "default", "value"}
+ORG_WIDE_KEYS = {"namePrefix", "allowedRegions", "addressPlan"}
+
+
+def test_project_runs_python_from_its_virtualenv() -> None:
+    project = project_file()
+    assert project["name"] == "aws-platform"
+    assert project["runtime"]["name"] == "python"
+    assert project["runtime"]["options"]["virtualenv"] == ".venv"
+    assert project["description"]
+
+
+def test_default_providers_are_disabled() -> None:
+    assert set(project_file()["config"]["pulumi:disable-default-providers"]) >= {"aws", "kubernetes"}
+
+
+def test_config_declarations_follow_the_project_schema() -> None:
+    for key, decl in project_file()["config"].items():
+        if ":" in key:
+            continue  # another namespace: a plain value, not a declaration
+        assert isinstance(decl, dict), key
+        assert set(decl) <= DECLARATION_KEYS, f"{key}: {set(decl) - DECLARATION_KEYS}"
+        assert decl.get("description"), f"{key} has no description"
+        if "type" in decl:
+            assert decl["type"] in SIMPLE_TYPES, key
+            if decl["type"] == "array":
+                assert decl["items"]["type"] in SIMPLE_TYPES, key
+
+
+def _python_type_ok(decl_type: str, value: object) -> bool:
+    return {
+        "string": isinstance(value, str),
+        "integer": isinstance(value, int) and not isinstance(value, bool),
+        "boolean": isinstance(value, bool),
+        "array": isinstance(value, list),
+    }[decl_type]
+
+
+@pytest.mark.parametrize("stack", stack_names())
+def test_stack_sets_every_required_key_with_the_declared_type(stack: str) -> None:
+    assert missing_declared_keys(stack) == []
+    decls = project_file()["config"]
+    values = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    for fq, value in values.items():
+        key = fq.split(":", 1)[1]
+        decl = decls.get(key)
+        if isinstance(decl, dict) and "type" in decl:
+            assert _python_type_ok(decl["type"], value), f"{fq}={value!r} is not a {decl['type']}"
+
+
+@pytest.mark.parametrize("stack", stack_names())
+def test_stack_files_do_not_override_organisation_wide_values(stack: str) -> None:
+    values = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    assert not {k.split(":", 1)[1] for k in values} & ORG_WIDE_KEYS
+
+
+def test_provider_packages_are_pinned_exactly() -> None:
+    lines = [ln.strip() for ln in (ROOT / "requirements.txt").read_text().splitlines()]
+    pins = dict(ln.split("==") for ln in lines if ln and not ln.startswith("#"))
+    assert set(pins) == {"pulumi", "pulumi-aws", "pulumi-eks", "pulumi-kubernetes", "pulumi-random"}
+    assert all(re.fullmatch(r"\d+\.\d+\.\d+", v) for v in pins.values())
+
+
+def test_readme_documents_every_config_key() -> None:
+    readme = (ROOT / "README.md").read_text()
+    keys = [k for k in project_file()["config"] if ":" not in k]
+    keys += ["tags.owner", "tags.costCenter", "tags.extra", "network.vpcCidr", "network.availabilityZones"]
+    keys += ["network.natGateways", "network.interfaceEndpoints", "network.enableIpv6", "cluster.kubernetesVersion"]
+    for key in keys:
+        assert f"`{key}`" in readme, f"README config reference lacks {key}"
+
+
+def _copy_project(dest: Path) -> None:
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(ROOT / name, dest / name)
+    for package in ("core", "components", "offline"):
+        shutil.copytree(ROOT / package, dest / package, ignore=shutil.ignore_patterns("__pycache__"))
+
+
+def test_offline_plan_reports_bad_config_without_a_traceback(tmp_path: Path) -> None:
+    _copy_project(tmp_path)
+    bad = (ROOT / "Pulumi.prod.yaml").read_text().replace("natGateways: perAz", "natGateways: single")
+    (tmp_path / "Pulumi.prod.yaml").write_text(bad)
+    result = subprocess.run(
+        [sys.executable, "-m", "offline.plan", "--stack", "prod"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "aws-platform:network.natGateways" in result.stderr
+    assert '"single"' in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_offline_plan_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "plan.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "offline.plan", "--stack", "sandbox", "--json", str(out), "--quiet"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "stack sandbox:" in result.stdout
+    import json
+
+    doc = json.loads(out.read_text())
+    types = {r["type"] for r in doc["sandbox"]["resources"]}
+    assert "aws:ec2/vpc:Vpc" in types
+    flow = next(r for r in doc["sandbox"]["resources"] if r["type"] == "aws:ec2/flowLog:FlowLog")
+    assert flow["parent"].endswith("::network")
+    assert flow["inputs"]["trafficType"] == "ALL"
+    assert flow["dependencies"]
+
+
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_workflow_actions_are_pinned_by_sha(workflow: Path) -> None:
+    for line in workflow.read_text().splitlines():
+        match = re.search(r"uses:\s*(\S+)(.*)", line)
+        if not match or match.group(1).startswith("./"):
+            continue
+        ref = match.group(1)
+        assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", ref), f"{workflow.name}: {ref} is not pinned by SHA"
+        assert re.search(r"#\s*v\d", match.group(2)), f"{workflow.name}: {ref} has no version comment"
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_workflow_permissions_are_least_by_default(workflow: Path) -> None:
+    doc = yaml.safe_load(workflow.read_text())
+    assert doc["permissions"] == {}, "top-level permissions must be empty; jobs ask for what they need"
+    for name, job in doc["jobs"].items():
+        assert "permissions" in job, f"job {name} declares no permissions"
+        assert "write-all" not in str(job["permissions"])
