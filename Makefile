@@ -8,18 +8,28 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STACK ?=
 STACKS := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
+POLICY_STAMP := policy/venv/.installed
+POLICY_FLAGS = --policy-pack policy --policy-pack-config policy/config/$(STACK).json
 
-.PHONY: help install plan test lint typecheck unit actionlint fmt bench preview up clean
+.PHONY: help install policy-venv plan test lint typecheck unit actionlint fmt bench preview up clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt policy/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 install: $(STAMP) ## Create .venv and install the program and dev tools
+
+# The policy pack runs in its own virtualenv (PulumiPolicy.yaml: virtualenv venv), as the Pulumi CLI expects.
+$(POLICY_STAMP): policy/requirements.txt
+	$(PYTHON) -m venv policy/venv
+	policy/venv/bin/python -m pip install --quiet --disable-pip-version-check -r policy/requirements.txt
+	touch $@
+
+policy-venv: $(POLICY_STAMP) ## Create policy/venv for `pulumi preview/up --policy-pack policy`
 
 plan: $(STAMP) ## Offline plan of every stack (or STACK=prod); JSON=file also writes every resource as JSON
 	$(PY) -m offline.plan $(if $(STACK),--stack $(STACK)) $(if $(JSON),--json $(JSON))
@@ -46,13 +56,13 @@ fmt: $(STAMP) ## Format and auto-fix
 bench: $(STAMP) ## Time the offline plan of all stacks (target: under 10 s on 2 cores)
 	$(PY) benchmarks/bench_plan.py
 
-preview: $(STAMP) ## Real `pulumi preview` (needs the Pulumi CLI and AWS credentials): make preview STACK=stg
+preview: $(STAMP) $(POLICY_STAMP) ## Real `pulumi preview` with the policy pack (needs Pulumi CLI + AWS): STACK=stg
 	@test -n "$(STACK)" || { echo "usage: make preview STACK=<$(STACKS)>"; exit 2; }
-	pulumi preview --stack $(STACK) --diff
+	pulumi preview --stack $(STACK) --diff $(POLICY_FLAGS)
 
-up: $(STAMP) ## Real `pulumi up` (needs the Pulumi CLI and AWS credentials): make up STACK=stg
+up: $(STAMP) $(POLICY_STAMP) ## Real `pulumi up` with the policy pack (needs Pulumi CLI + AWS): STACK=stg
 	@test -n "$(STACK)" || { echo "usage: make up STACK=<$(STACKS)>"; exit 2; }
-	pulumi up --stack $(STACK)
+	pulumi up --stack $(STACK) $(POLICY_FLAGS)
 
-clean: ## Remove the virtualenv and caches
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+clean: ## Remove the virtualenvs and caches
+	rm -rf $(VENV) policy/venv .pytest_cache .ruff_cache .hypothesis

@@ -5,6 +5,7 @@ Environments differ only by the values in their stack files; nothing here branch
 
 import pulumi
 
+from components.identity import Identity, IdentityArgs
 from components.network import Network, NetworkArgs
 from core.config import load
 from core.context import StackContext
@@ -17,6 +18,8 @@ aws = aws_provider(cfg)
 pulumi.export("environment", cfg.environment)
 pulumi.export("accountId", cfg.account_id)
 pulumi.export("region", cfg.region)
+
+Identity("identity", IdentityArgs(ctx=ctx), opts=component_opts(aws))
 
 if cfg.network is not None:
     network = Network(

@@ -251,15 +251,18 @@ def run_under_mocks(
     account_id: str,
     region: str,
     partition: str = "aws",
+    preview: bool = False,
 ) -> MockRun:
     """Run `body` as a Pulumi program under recording mocks, wait until every registration is done, and return the
-    record. The Pulumi runtime is process-global, so this resets it first: runs do not leak into each other."""
+    record. The Pulumi runtime is process-global, so this resets it first: runs do not leak into each other.
+
+    With `preview=True`, outputs the mocks do not return stay unknown, as during `pulumi preview`."""
     asyncio.set_event_loop(asyncio.new_event_loop())
     pulumi_settings.reset_options(project=project, stack=stack)
     set_all_config(dict(config), list(secret_keys))
     mocks = PlatformMocks(account_id=account_id, region=region, partition=partition)
     monitor = RecordingMonitor(mocks)
-    set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     _sync_await(run_pulumi_func(body))
 
     exports: dict[str, Any] = {}
@@ -267,7 +270,7 @@ def run_under_mocks(
     root = pulumi_settings.get_root_resource()
     for key, value in (getattr(root, "outputs", None) or {}).items():
         out = pulumi.Output.from_input(value)
-        exports[key] = _sync_await(out.future())
+        exports[key] = _sync_await(out.future()) if _sync_await(out.is_known()) else UNKNOWN
         if _sync_await(out.is_secret()):
             secret.append(key)
     return MockRun(monitor=monitor, mocks=mocks, exports=exports, secret_exports=secret)

@@ -4,8 +4,10 @@
     python -m offline.plan --stack prod       # one stack (repeatable)
     python -m offline.plan --json plan.json   # also write every resource as JSON
 
-For each stack it prints the resource tree grouped by component, the count per resource type and the stack's
-exports. A bad stack configuration exits with status 2 and the parser's message (no traceback).
+For each stack it prints the resource tree grouped by component, the count per resource type, the stack's exports
+and the verdict of every policy in the CrossGuard pack (`policy/`, configured by `policy/config/<stack>.json`).
+Exit status: 0 when every stack renders and passes every mandatory policy, 1 on a mandatory policy violation, 2 on a
+bad stack or policy configuration (printed as the parser's message, without a traceback).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any, TextIO
 
 from core.config import ConfigError, parse
 from offline.mocks import Recorded, run_under_mocks
+from offline.policies import PolicyConfigError, Verdict, check, print_verdict
 from offline.stackfiles import ROOT, StackFile, read_stack, stack_names
 
 PROGRAM = ROOT / "__main__.py"
@@ -34,6 +37,7 @@ class Plan:
     resources: list[Recorded]
     exports: dict[str, Any]
     secret_exports: list[str] = field(default_factory=list)
+    verdict: Verdict | None = None
 
     def by_type(self, typ: str) -> list[Recorded]:
         return [r for r in self.resources if r.type == typ]
@@ -126,6 +130,15 @@ def write_json(plans: Sequence[Plan], path: Path) -> None:
                 for r in p.resources
             ],
             "exports": {k: ("[secret]" if k in p.secret_exports else v) for k, v in p.exports.items()},
+            "policy": None
+            if p.verdict is None
+            else {
+                "levels": p.verdict.levels,
+                "diagnostics": [
+                    {"policy": d.policy, "level": d.level, "urn": d.urn, "message": d.message}
+                    for d in p.verdict.diagnostics
+                ],
+            },
         }
         for p in plans
     }
@@ -147,15 +160,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     for stack in stacks:
         try:
             plan = render(stack)
-        except (ConfigError, FileNotFoundError) as err:
+            plan.verdict = check(stack, plan.resources)
+        except (ConfigError, PolicyConfigError, FileNotFoundError) as err:
             sys.stderr.write(f"{err}\n")
             status = 2
             continue
         plans.append(plan)
+        failed = len(plan.verdict.mandatory)
         if args.quiet:
-            sys.stdout.write(f"stack {stack}: {len(plan.resources)} resources\n")
+            sys.stdout.write(f"stack {stack}: {len(plan.resources)} resources, {failed} mandatory policy violations\n")
         else:
             print_plan(plan, sys.stdout)
+            print_verdict(plan.verdict, sys.stdout)
+        if failed:
+            sys.stderr.write(f"stack {stack}: {failed} mandatory policy violation(s)\n")
+            status = max(status, 1)
     if args.json:
         write_json(plans, args.json)
         sys.stdout.write(f"\nwrote {args.json}\n")

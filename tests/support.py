@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -12,7 +16,7 @@ from core.config import StackConfig, parse
 from core.context import StackContext
 from core.providers import aws_provider
 from offline.mocks import MockRun, Recorded, run_under_mocks
-from offline.stackfiles import read_stack
+from offline.stackfiles import ROOT, read_stack
 
 
 def stack_config(stack: str, **changes: Any) -> StackConfig:
@@ -82,3 +86,17 @@ def taggable(type_token: str) -> bool:
     module = importlib.import_module("pulumi_aws" if module_name == "index" else f"pulumi_aws.{module_name}")
     cls = getattr(module, cls_name)
     return "tags" in inspect.signature(cls._internal_init).parameters
+
+
+def copy_project(dest: Path, stacks: Iterable[str]) -> None:
+    """A runnable copy of the program, its policy pack and the given stack files, to break on purpose."""
+    for name in ("Pulumi.yaml", "__main__.py", *(f"Pulumi.{s}.yaml" for s in stacks)):
+        shutil.copy(ROOT / name, dest / name)
+    for package in ("core", "components", "offline", "policy"):
+        shutil.copytree(ROOT / package, dest / package, ignore=shutil.ignore_patterns("__pycache__", "venv"))
+
+
+def offline_plan(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "offline.plan", *args], cwd=project, capture_output=True, text=True, check=False
+    )

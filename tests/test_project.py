@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 import yaml
 
 from offline.stackfiles import ROOT, missing_declared_keys, project_file, stack_names
+from tests.support import copy_project, offline_plan
 
 SIMPLE_TYPES = {"string", "integer", "boolean", "array"}
 DECLARATION_KEYS = {"type", "items", "description", "secret", "default", "value"}
@@ -86,20 +86,11 @@ def test_readme_documents_every_config_key() -> None:
         assert f"`{key}`" in readme, f"README config reference lacks {key}"
 
 
-def _copy_project(dest: Path) -> None:
-    for name in ("Pulumi.yaml", "__main__.py"):
-        shutil.copy(ROOT / name, dest / name)
-    for package in ("core", "components", "offline"):
-        shutil.copytree(ROOT / package, dest / package, ignore=shutil.ignore_patterns("__pycache__"))
-
-
 def test_offline_plan_reports_bad_config_without_a_traceback(tmp_path: Path) -> None:
-    _copy_project(tmp_path)
+    copy_project(tmp_path, ["prod"])
     bad = (ROOT / "Pulumi.prod.yaml").read_text().replace("natGateways: perAz", "natGateways: single")
     (tmp_path / "Pulumi.prod.yaml").write_text(bad)
-    result = subprocess.run(
-        [sys.executable, "-m", "offline.plan", "--stack", "prod"], cwd=tmp_path, capture_output=True, text=True
-    )
+    result = offline_plan(tmp_path, "--stack", "prod")
     assert result.returncode == 2
     assert "aws-platform:network.natGateways" in result.stderr
     assert '"single"' in result.stderr
