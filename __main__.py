@@ -5,6 +5,7 @@ Environments differ only by the values in their stack files; nothing here branch
 
 import pulumi
 
+from components.cluster import Cluster, ClusterArgs
 from components.identity import Identity, IdentityArgs
 from components.network import Network, NetworkArgs
 from core.config import load
@@ -42,3 +43,29 @@ if cfg.network is not None:
             "flowLogGroupName": network.flow_log_group_name,
         },
     )
+    if cfg.cluster is not None:
+        cluster = Cluster(
+            "cluster",
+            ClusterArgs(
+                ctx=ctx,
+                config=cfg.cluster,
+                name=cfg.cluster_name,
+                vpc_id=network.vpc_id,
+                vpc_cidr=cfg.network.vpc_cidr,
+                private_subnet_ids=[network.private_subnet_ids[az] for az in cfg.network.availability_zones],
+            ),
+            opts=component_opts(aws),
+        )
+        pulumi.export(
+            "cluster",
+            {
+                "name": cluster.name,
+                "endpoint": cluster.endpoint,
+                "oidcIssuer": cluster.oidc_issuer,
+                "oidcProviderArn": cluster.oidc_provider_arn,
+                "clusterSecurityGroupId": cluster.cluster_security_group_id,
+                "nodeSecurityGroupId": cluster.node_security_group_id,
+                "systemNodeGroup": cluster.system_node_group_name,
+            },
+        )
+        pulumi.export("kubeconfig", cluster.kubeconfig)

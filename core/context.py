@@ -60,6 +60,14 @@ class StackContext:
     def account_root(self) -> str:
         return f"arn:{self.partition}:iam::{self.account_id}:root"
 
+    def managed_policy(self, name: str) -> str:
+        """ARN of an AWS managed IAM policy, e.g. AmazonEKSWorkerNodePolicy or service-role/AmazonEBSCSIDriverPolicy."""
+        return f"arn:{self.partition}:iam::aws:policy/{name}"
+
+    def eks_access_policy(self, name: str) -> str:
+        """ARN of an EKS access policy, e.g. AmazonEKSClusterAdminPolicy."""
+        return f"arn:{self.partition}:eks::aws:cluster-access-policy/{name}"
+
     def service_principal(self, service: str) -> str:
         """The principal of an AWS service, e.g. vpc-flow-logs.amazonaws.com."""
         return f"{service}.{self.dns_suffix}"

@@ -39,18 +39,50 @@ def _one_or_list(value: Sequence[str] | str) -> str | list[str]:
     return value[0] if len(value) == 1 else sorted(value)
 
 
-def service_trust(ctx: StackContext, service: str, *, source_arn: str | None = None) -> str:
-    """Trust policy letting an AWS service assume a role, only on behalf of this account (confused-deputy guard)."""
-    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": ctx.account_id}}
+def service_trust(
+    ctx: StackContext,
+    service: str,
+    *,
+    source_arn: str | None = None,
+    source_account: bool = True,
+    actions: Sequence[str] = ("sts:AssumeRole",),
+) -> str:
+    """Trust policy letting an AWS service assume a role. Where the service sends aws:SourceAccount (log delivery,
+    flow logs), the trust is limited to this account (confused-deputy guard); EC2 and EKS do not send it."""
+    condition: dict[str, Any] = {}
+    if source_account:
+        condition["StringEquals"] = {"aws:SourceAccount": ctx.account_id}
     if source_arn is not None:
         condition["ArnLike"] = {"aws:SourceArn": source_arn}
     return document(
         [
             statement(
                 "ServiceAssumeRole",
-                "sts:AssumeRole",
+                list(actions),
                 principal={"Service": ctx.service_principal(service)},
-                condition=condition,
+                condition=condition or None,
+            )
+        ]
+    )
+
+
+def pod_identity_trust(ctx: StackContext, *, cluster: str, namespace: str, service_account: str) -> str:
+    """Trust for an EKS Pod Identity role, limited by the session tags Pod Identity sets to one service account of
+    one namespace of one cluster in this account."""
+    return document(
+        [
+            statement(
+                "EksPodIdentity",
+                ["sts:AssumeRole", "sts:TagSession"],
+                principal={"Service": ctx.service_principal("pods.eks")},
+                condition={
+                    "StringEquals": {
+                        "aws:SourceAccount": ctx.account_id,
+                        "aws:RequestTag/eks-cluster-name": cluster,
+                        "aws:RequestTag/kubernetes-namespace": namespace,
+                        "aws:RequestTag/kubernetes-service-account": service_account,
+                    }
+                },
             )
         ]
     )
@@ -72,3 +104,40 @@ def logs_key_statement(ctx: StackContext, log_group_pattern: str) -> Statement:
             "ArnLike": {"kms:EncryptionContext:aws:logs:arn": ctx.arn("logs", f"log-group:{log_group_pattern}")}
         },
     )
+
+
+def ebs_key_statements(ctx: StackContext) -> list[Statement]:
+    """Let EC2 use a key for EBS volumes on behalf of any principal of this account (as the aws/ebs key does), so
+    node groups, Karpenter and the Spot service can launch encrypted volumes without naming each service role."""
+    via_ec2 = {"kms:CallerAccount": ctx.account_id, "kms:ViaService": f"ec2.{ctx.region}.{ctx.dns_suffix}"}
+    return [
+        statement(
+            "EbsThroughEc2",
+            ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+            principal={"AWS": "*"},
+            condition={"StringEquals": via_ec2},
+        ),
+        statement(
+            "EbsGrantsThroughEc2",
+            "kms:CreateGrant",
+            principal={"AWS": "*"},
+            condition={"StringEquals": via_ec2, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+        ),
+    ]
+
+
+def kms_use_for_aws_resources(key_arn: str) -> list[Statement]:
+    """What a controller that creates encrypted AWS resources (the EBS CSI driver) needs on a customer key."""
+    return [
+        statement(
+            "UseKey",
+            ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+            key_arn,
+        ),
+        statement(
+            "GrantForAwsResources",
+            ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+            key_arn,
+            condition={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        ),
+    ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,9 +104,9 @@ class PlatformMocks(Mocks):
         state.setdefault("arn", self._arn(typ, state.get("name") or resource_id))
         state.setdefault("tagsAll", inputs.get("tags") or {})
 
-        extra = getattr(self, "_out_" + typ.split(":")[-1], None)
-        if typ.startswith("aws:") and extra is not None:
-            state.update(extra(name, inputs, token))
+        extra = _COMPUTED.get(typ)
+        if extra is not None:
+            state.update(extra(self, name, inputs, token))
         return resource_id, state
 
     def _arn(self, typ: str, resource: str) -> str:
@@ -118,7 +119,7 @@ class PlatformMocks(Mocks):
             return f"arn:{self.partition}:logs:{self.region}:{self.account_id}:log-group:{resource}"
         return f"arn:{self.partition}:{service}:{self.region}:{self.account_id}:{kind}/{resource}"
 
-    def _out_Vpc(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:  # noqa: N802
+    def _vpc(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:
         out: dict[str, Any] = {
             "defaultRouteTableId": f"rtb-{_digest(token, 'rt')}",
             "defaultSecurityGroupId": f"sg-{_digest(token, 'sg')}",
@@ -129,12 +130,54 @@ class PlatformMocks(Mocks):
             out["ipv6CidrBlock"] = "2a05:d018:1e4:ab00::/56"
         return out
 
-    def _out_Eip(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:  # noqa: N802
+    def _eip(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:
         return {"publicIp": f"203.0.113.{int(token[:2], 16) % 250 + 1}", "allocationId": f"eipalloc-{token}"}
 
-    def _out_Key(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:  # noqa: N802
+    def _kms_key(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:
         key_id = f"{token[:8]}-{token[8:12]}-4{token[12:15]}-a{token[15:17]}0-{_digest(token, length=12)}"
         return {"keyId": key_id, "arn": f"arn:{self.partition}:kms:{self.region}:{self.account_id}:key/{key_id}"}
+
+    def _launch_template(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:
+        return {"latestVersion": 1, "defaultVersion": 1}
+
+    def _node_group(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:
+        prefix = inputs.get("nodeGroupNamePrefix") or f"{name}-"
+        return {"nodeGroupName": inputs.get("nodeGroupName") or f"{prefix}{token[:26]}", "status": "ACTIVE"}
+
+    def _eks_component(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:
+        """Outputs of the pulumi-eks Cluster component (its children are not simulated)."""
+        cluster = inputs.get("name") or f"{name}-{token[:7]}"
+        issuer = f"https://oidc.eks.{self.region}.amazonaws.com/id/{token[:32].upper()}"
+        endpoint = f"https://{token[:32].upper()}.gr7.{self.region}.eks.amazonaws.com"
+        kubeconfig = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {"name": cluster, "cluster": {"server": endpoint, "certificate-authority-data": "TUlJQ0FBPT0="}}
+            ],
+            "contexts": [{"name": "aws", "context": {"cluster": cluster, "user": "aws"}}],
+            "current-context": "aws",
+            "users": [
+                {
+                    "name": "aws",
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "aws",
+                            "args": ["eks", "get-token", "--cluster-name", cluster, "--output", "json"],
+                        }
+                    },
+                }
+            ],
+        }
+        return {
+            "kubeconfig": kubeconfig,
+            "kubeconfigJson": json.dumps(kubeconfig),
+            "oidcIssuer": issuer.removeprefix("https://"),
+            "oidcProviderUrl": issuer,
+            "oidcProviderArn": f"arn:{self.partition}:iam::{self.account_id}:oidc-provider/{issuer.removeprefix('https://')}",
+            "clusterSecurityGroupId": f"sg-{_digest(token, 'cluster-sg')}",
+        }
 
     # Invokes ----------------------------------------------------------------------------------------------------------
 
@@ -151,6 +194,16 @@ class PlatformMocks(Mocks):
             f"the offline mocks do not answer invoke {args.token}: values that decide the plan must come from "
             f"config (see README, 'Deterministic plans'); allowed invokes: {sorted(ALLOWED_INVOKES)}"
         )
+
+
+_COMPUTED: dict[str, Callable[[PlatformMocks, str, dict[str, Any], str], dict[str, Any]]] = {
+    "aws:ec2/vpc:Vpc": PlatformMocks._vpc,
+    "aws:ec2/eip:Eip": PlatformMocks._eip,
+    "aws:kms/key:Key": PlatformMocks._kms_key,
+    "aws:ec2/launchTemplate:LaunchTemplate": PlatformMocks._launch_template,
+    "aws:eks/nodeGroup:NodeGroup": PlatformMocks._node_group,
+    "eks:index:Cluster": PlatformMocks._eks_component,
+}
 
 
 def _autonamed(typ: str) -> bool:

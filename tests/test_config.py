@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 
 from core.config import (
+    EKS_ADDONS,
     LOG_RETENTION_DAYS,
     REQUIRED_INTERFACE_ENDPOINTS,
     ConfigError,
     StackConfig,
+    architecture_of_instance_type,
     decode,
     parse,
 )
@@ -91,7 +93,21 @@ def test_prod_config_values() -> None:
     assert cfg.cluster is not None
     assert cfg.network.interface_endpoints[:3] == REQUIRED_INTERFACE_ENDPOINTS
     assert cfg.cluster.kubernetes_version == "1.34"
+    assert cfg.cluster.upgrade_policy == "STANDARD"
+    assert cfg.cluster.endpoint_public_access is False
+    assert cfg.cluster.deletion_protection is True
+    assert set(cfg.cluster.addon_versions) == set(EKS_ADDONS)
+    assert cfg.cluster.system_node_group.architecture == "arm64"
     assert cfg.cluster_name == "plat-prod"
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "arch"),
+    [("m7g.large", "arm64"), ("c6gn.xlarge", "arm64"), ("t4g.medium", "arm64"), ("m6i.large", "amd64"),
+     ("c5.large", "amd64"), ("g5.xlarge", "amd64"), ("x2iedn.xlarge", "amd64"), ("im4gn.large", "arm64")],
+)  # fmt: skip
+def test_instance_architecture(instance_type: str, arch: str) -> None:
+    assert architecture_of_instance_type(instance_type) == arch
 
 
 def test_vpc_cidrs_of_all_stacks_are_distinct() -> None:
@@ -219,6 +235,73 @@ BAD_CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
         {"network.enableIpv6": "yes"},
         [f"{P}:network.enableIpv6", '"yes"', "true or false"],
     ),
+    (
+        "unsupported kubernetes version",
+        "stg",
+        {"cluster.kubernetesVersion": "1.29"},
+        [f"{P}:cluster.kubernetesVersion", '"1.29"', "1.34"],
+    ),
+    (
+        "public endpoint open to the world in prod",
+        "prod",
+        {"cluster.endpointPublicAccess": True, "cluster.publicAccessCidrs": ["0.0.0.0/0"]},
+        [f"{P}:cluster.publicAccessCidrs", '"0.0.0.0/0"', "never in prod", f"{P}:cluster.endpointPublicAccess"],
+    ),
+    (
+        "world-open endpoint without the explicit opt-in",
+        "sandbox",
+        {"cluster.publicAccessCidrs": ["0.0.0.0/0"]},
+        [f"{P}:cluster.publicAccessCidrs", '"0.0.0.0/0"', "allowWorldPublicEndpoint"],
+    ),
+    (
+        "public endpoint without CIDRs",
+        "stg",
+        {"cluster.publicAccessCidrs": []},
+        [f"{P}:cluster.publicAccessCidrs", "[]", "at least one CIDR"],
+    ),
+    (
+        "prod cluster without deletion protection",
+        "prod",
+        {"cluster.deletionProtection": False},
+        [f"{P}:cluster.deletionProtection", "false"],
+    ),
+    (
+        "admin role of another account",
+        "prod",
+        {"cluster.adminRoleArns": ["arn:aws:iam::999999999999:role/platform-admin"]},
+        [f"{P}:cluster.adminRoleArns", "999999999999", "210987654321"],
+    ),
+    (
+        "x86 instance type on an ARM AMI",
+        "stg",
+        {"cluster.systemNodeGroup.instanceTypes": ["m6i.large"]},
+        [f"{P}:cluster.systemNodeGroup.instanceTypes", '"m6i.large"', "arm64"],
+    ),
+    (
+        "system node group smaller than one node per AZ in prod",
+        "prod",
+        {"cluster.systemNodeGroup.minSize": 1, "cluster.systemNodeGroup.desiredSize": 1},
+        [f"{P}:cluster.systemNodeGroup.minSize", "1", ">= 3"],
+    ),
+    (
+        "unknown AMI type",
+        "sandbox",
+        {"cluster.systemNodeGroup.amiType": "AL2_x86_64"},
+        [f"{P}:cluster.systemNodeGroup.amiType", '"AL2_x86_64"', "AL2023_ARM_64_STANDARD"],
+    ),
+    (
+        "add-on pins missing for the version",
+        "prod",
+        {"addonVersions": {"1.34": {"vpc-cni": "v1.22.4-eksbuild.3"}}},
+        [f"{P}:addonVersions.1.34.coredns", "missing"],
+    ),
+    (
+        "malformed add-on pin",
+        "stg",
+        {"addonVersions": {"1.34": {**dict.fromkeys(EKS_ADDONS, "v1.0.0-eksbuild.1"), "coredns": "latest"}}},
+        [f"{P}:addonVersions.1.34.coredns", '"latest"'],
+    ),
+    ("unknown upgrade policy", "stg", {"cluster.upgradePolicy": "NEVER"}, [f"{P}:cluster.upgradePolicy", '"NEVER"']),
 ]
 
 

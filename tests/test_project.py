@@ -82,6 +82,15 @@ def test_readme_documents_every_config_key() -> None:
     keys = [k for k in project_file()["config"] if ":" not in k]
     keys += ["tags.owner", "tags.costCenter", "tags.extra", "network.vpcCidr", "network.availabilityZones"]
     keys += ["network.natGateways", "network.interfaceEndpoints", "network.enableIpv6", "cluster.kubernetesVersion"]
+    keys += [
+        f"cluster.{k}" for k in ("upgradePolicy", "endpointPublicAccess", "publicAccessCidrs", "deletionProtection")
+    ]
+    keys += ["cluster.allowWorldPublicEndpoint", "cluster.adminRoleArns"]
+    keys += [
+        f"cluster.systemNodeGroup.{k}"
+        for k in ("instanceTypes", "amiType", "minSize", "desiredSize", "maxSize", "diskSizeGiB", "maxUnavailable")
+    ]
+    keys += ["cluster.systemNodeGroup.detailedMonitoring"]
     for key in keys:
         assert f"`{key}`" in readme, f"README config reference lacks {key}"
 
