@@ -97,6 +97,10 @@ class PlatformMocks(Mocks):
         prefix = _ID_PREFIX.get(typ)
         resource_id = f"{prefix}-{token}" if prefix else f"{name}-{token[:8]}"
         state = dict(inputs)
+        # Policy documents may be given as objects; providers store (and output) them as JSON text.
+        for key in ("policy", "assumeRolePolicy"):
+            if isinstance(state.get(key), dict):
+                state[key] = json.dumps(state[key], sort_keys=True)
         state.setdefault("id", resource_id)
 
         if "name" not in state and _autonamed(typ):
@@ -281,7 +285,7 @@ def from_wire(value: Any) -> Any:
         return [from_wire(v) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if value == rpc.UNKNOWN:
+    if value == rpc.UNKNOWN or isinstance(value, pulumi.output.Unknown):
         return UNKNOWN
     return value
 

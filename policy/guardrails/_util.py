@@ -67,6 +67,16 @@ def number(value: Any) -> float | None:
     return float(value)
 
 
+def customer_key(value: Any) -> bool:
+    """Whether a key reference names a customer-managed key: set, and not an AWS-managed alias (alias/aws/...)."""
+    return isinstance(value, str) and bool(value) and "alias/aws/" not in value
+
+
+def num(value: Any) -> str:
+    """A number for a message: 2.0 -> "2" (config and inputs cross the engine as doubles)."""
+    return f"{value:g}" if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
+
+
 def config(args: Any, key: str, default: Any) -> Any:
     """A policy config value with its default applied in code (the CLI fills schema defaults; unit tests do not)."""
     value = (args.get_config() or {}).get(key)
@@ -75,16 +85,17 @@ def config(args: Any, key: str, default: Any) -> Any:
 
 def show(value: Any) -> str:
     try:
-        return json.dumps(_plain(value), sort_keys=True)
+        return json.dumps(plain(value), sort_keys=True)
     except (TypeError, ValueError):
         return repr(value)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """Copy proxied props into plain dicts and lists (json can't serialise the proxies)."""
     if isinstance(value, Mapping):
-        return {k: _plain(value[k]) for k in value}
+        return {k: plain(value[k]) for k in value}
     if isinstance(value, Sequence) and not isinstance(value, str):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value

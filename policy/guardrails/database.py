@@ -13,6 +13,7 @@ from guardrails._util import ResourceArgs, config, fail, get, number, truthy
 MANDATORY = EnforcementLevel.MANDATORY
 INSTANCE = "aws:rds/instance:Instance"
 CLUSTER = "aws:rds/cluster:Cluster"
+CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 
 
 def _rds(types: tuple[str, ...]) -> Callable[[ResourceArgs], bool]:
@@ -23,7 +24,7 @@ def _rds(types: tuple[str, ...]) -> Callable[[ResourceArgs], bool]:
 
 
 def _not_public(args: ResourceArgs, report: ReportViolation) -> None:
-    if args.resource_type == INSTANCE and truthy(get(args.props, "publiclyAccessible")):
+    if args.resource_type in (INSTANCE, CLUSTER_INSTANCE) and truthy(get(args.props, "publiclyAccessible")):
         fail(report, args, "instance is publicly accessible", True, "set publiclyAccessible=false")
 
 
@@ -57,7 +58,10 @@ def _iam_auth(args: ResourceArgs, report: ReportViolation) -> None:
 def _performance_insights(args: ResourceArgs, report: ReportViolation) -> None:
     if not _rds((INSTANCE,))(args):
         return
-    enabled = truthy(get(args.props, "performanceInsightsEnabled")) or get(args.props, "databaseInsightsMode")
+    # Database Insights "advanced" includes Performance Insights; "standard" does not turn it on.
+    enabled = (
+        truthy(get(args.props, "performanceInsightsEnabled")) or get(args.props, "databaseInsightsMode") == "advanced"
+    )
     if not enabled:
         fail(report, args, "Performance Insights is off", None, "set performanceInsightsEnabled=true with a KMS key")
     elif not get(args.props, "performanceInsightsKmsKeyId"):
@@ -67,7 +71,7 @@ def _performance_insights(args: ResourceArgs, report: ReportViolation) -> None:
 POLICIES = [
     ResourceValidationPolicy(
         name="rds-not-public",
-        description="RDS instances are not publicly accessible.",
+        description="RDS instances and Aurora cluster instances are not publicly accessible.",
         enforcement_level=MANDATORY,
         validate=_not_public,
     ),

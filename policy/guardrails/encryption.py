@@ -18,12 +18,14 @@ from guardrails._util import (
     S3_BUCKET_TYPES,
     ResourceArgs,
     config,
+    customer_key,
     fail,
     fail_stack,
     find_all,
     get,
     items,
     linked,
+    num,
     number,
     of_types,
     truthy,
@@ -58,7 +60,7 @@ def _verdict(blocks: list[Any], *, allow_s3_managed: bool) -> str | None:
     for block in blocks:
         algorithm = get(block, "sseAlgorithm")
         if algorithm in KMS_ALGORITHMS:
-            if not get(block, "kmsMasterKeyId"):
+            if not customer_key(get(block, "kmsMasterKeyId")):
                 return f"{algorithm} without kmsMasterKeyId uses the AWS-managed aws/s3 key, not a customer key"
         elif not (algorithm == "AES256" and allow_s3_managed):
             return f"sseAlgorithm {algorithm!r} is not a customer-managed KMS key"
@@ -124,8 +126,14 @@ def _rds_encrypted(args: ResourceArgs, report: ReportViolation) -> None:
         return  # a read replica inherits the source's encryption
     if not truthy(get(args.props, "storageEncrypted")):
         fail(report, args, "storage is not encrypted", get(args.props, "storageEncrypted"), "set storageEncrypted=true")
-    elif not get(args.props, "kmsKeyId"):
-        fail(report, args, "storage uses the AWS-managed aws/rds key", None, "set kmsKeyId to a customer KMS key ARN")
+    elif not customer_key(get(args.props, "kmsKeyId")):
+        fail(
+            report,
+            args,
+            "storage uses the AWS-managed aws/rds key",
+            get(args.props, "kmsKeyId"),
+            "set kmsKeyId to a customer KMS key ARN",
+        )
 
 
 rds_storage_encrypted = ResourceValidationPolicy(
@@ -141,7 +149,7 @@ def _eks_secrets_encrypted(args: ResourceArgs, report: ReportViolation) -> None:
         encryption = get(args.props, "encryptionConfig")
         resources = get(encryption, "resources", default=[])
         key = get(encryption, "provider", "keyArn")
-        if "secrets" not in list(resources) or not key:
+        if "secrets" not in list(resources) or not customer_key(key):
             fail(
                 report,
                 args,
@@ -149,7 +157,7 @@ def _eks_secrets_encrypted(args: ResourceArgs, report: ReportViolation) -> None:
                 encryption,
                 'set encryptionConfig = {resources: ["secrets"], provider: {keyArn: <customer key ARN>}}',
             )
-    elif args.resource_type == "eks:index:Cluster" and not get(args.props, "encryptionConfigKeyArn"):
+    elif args.resource_type == "eks:index:Cluster" and not customer_key(get(args.props, "encryptionConfigKeyArn")):
         fail(
             report,
             args,
@@ -188,8 +196,10 @@ def _ebs_encrypted(args: ResourceArgs, report: ReportViolation) -> None:
     for device, ebs in _block_devices(args):
         if not truthy(get(ebs, "encrypted")):
             fail(report, args, f"EBS device {device} is not encrypted", get(ebs, "encrypted"), "set encrypted=true")
-        elif require_key and not get(ebs, "kmsKeyId"):
-            fail(report, args, f"EBS device {device} uses the AWS-managed aws/ebs key", None, "set kmsKeyId")
+        elif require_key and not customer_key(get(ebs, "kmsKeyId")):
+            fail(
+                report, args, f"EBS device {device} uses the AWS-managed aws/ebs key", get(ebs, "kmsKeyId"), "kmsKeyId"
+            )
 
 
 ebs_encrypted = ResourceValidationPolicy(
@@ -216,7 +226,7 @@ def _service_encrypted(args: ResourceArgs, report: ReportViolation) -> None:
     if args.resource_type == "aws:ecr/repository:Repository":
         configs = items(get(args.props, "encryptionConfigurations"))
         kinds = [get(c, "encryptionType") for c in configs]
-        if "KMS" not in kinds or not any(get(c, "kmsKey") for c in configs):
+        if "KMS" not in kinds or not any(customer_key(get(c, "kmsKey")) for c in configs):
             fail(
                 report,
                 args,
@@ -232,8 +242,9 @@ def _service_encrypted(args: ResourceArgs, report: ReportViolation) -> None:
     if keyed is None:
         return
     prop, fix = keyed
-    if not get(args.props, prop):
-        fail(report, args, f"{prop} is not set, so data is not under a customer KMS key", None, fix)
+    value = get(args.props, prop)
+    if not customer_key(value):
+        fail(report, args, f"{prop} does not name a customer KMS key", value, fix)
 
 
 service_encrypted = ResourceValidationPolicy(
@@ -255,7 +266,13 @@ def _kms_rotation(args: ResourceArgs, report: ReportViolation) -> None:
     minimum = config(args, "minDeletionWindowDays", 30)
     window = number(get(args.props, "deletionWindowInDays", default=30))
     if window is not None and window < minimum:
-        fail(report, args, f"deletion window is below {minimum} days", window, f"deletionWindowInDays={minimum}")
+        fail(
+            report,
+            args,
+            f"deletion window is below {num(minimum)} days",
+            window,
+            f"deletionWindowInDays={num(minimum)}",
+        )
 
 
 kms_key_rotation = ResourceValidationPolicy(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ReportViolation, ResourceValidationPolicy
 
-from guardrails._util import ResourceArgs, config, fail, get, items, number, truthy
+from guardrails._util import ResourceArgs, config, fail, get, items, num, number, truthy
 
 MANDATORY = EnforcementLevel.MANDATORY
 ALL_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 EC2_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 WORLD = ("0.0.0.0/0", "::/0")
+KARPENTER_DEFAULT_METADATA = {"httpTokens": "required", "httpPutResponseHopLimit": 1}
 
 
 def _endpoint(args: ResourceArgs) -> tuple[bool, list[str]] | None:
@@ -59,7 +60,8 @@ def _metadata_options(args: ResourceArgs) -> object | None:
     if args.resource_type in ("aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/instance:Instance"):
         return get(args.props, "metadataOptions", default={})
     if args.resource_type == EC2_NODE_CLASS:
-        return get(args.props, "spec", "metadataOptions", default={})
+        # Karpenter v1 defaults to httpTokens required and hop limit 1; judge the options only when they are set.
+        return get(args.props, "spec", "metadataOptions", default=KARPENTER_DEFAULT_METADATA)
     return None
 
 
@@ -76,9 +78,9 @@ def _imdsv2(args: ResourceArgs, report: ReportViolation) -> None:
         fail(
             report,
             args,
-            f"IMDS hop limit is not pinned at or below {max_hops}",
+            f"IMDS hop limit is not pinned at or below {num(max_hops)}",
             hops,
-            f"set httpPutResponseHopLimit={max_hops} (pods then cannot reach node credentials)",
+            f"set httpPutResponseHopLimit={num(max_hops)} (pods then cannot reach node credentials)",
         )
 
 

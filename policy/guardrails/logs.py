@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ReportViolation, ResourceValidationPolicy
 
-from guardrails._util import ResourceArgs, config, fail, get, number
+from guardrails._util import ResourceArgs, config, fail, get, num, number
 
 MANDATORY = EnforcementLevel.MANDATORY
 
@@ -17,7 +17,7 @@ def _retention(args: ResourceArgs, report: ReportViolation) -> None:
     if days is None or days <= 0:
         fail(report, args, "log group never expires", days, "set retentionInDays (e.g. 90, 365)")
     elif days < minimum:
-        fail(report, args, f"retention is shorter than {minimum} days", days, f"retentionInDays >= {minimum}")
+        fail(report, args, f"retention is shorter than {num(minimum)} days", days, f"retentionInDays >= {num(minimum)}")
 
 
 log_group_retention = ResourceValidationPolicy(

@@ -6,7 +6,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ReportViolation, ResourceValidationPolicy
 
-from guardrails._util import ResourceArgs, config, fail, get, items
+from guardrails._util import ResourceArgs, config, fail, get, items, num
 
 MANDATORY = EnforcementLevel.MANDATORY
 ANYWHERE = ("0.0.0.0/0", "::/0")
@@ -16,7 +16,7 @@ DEFAULT_PUBLIC_PORTS = [80, 443]
 def _rules(args: ResourceArgs) -> list[dict[str, Any]]:
     """Ingress rules as (protocol, from, to, sources), for inline and standalone rule resources."""
     typ, props = args.resource_type, args.props
-    if typ == "aws:ec2/securityGroup:SecurityGroup":
+    if typ in ("aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"):
         return [
             {
                 "protocol": get(r, "protocol"),
@@ -50,7 +50,7 @@ def _no_public_ingress(args: ResourceArgs, report: ReportViolation) -> None:
         fail(
             report,
             args,
-            "ingress from the whole internet on a port other than " + "/".join(map(str, sorted(ports))),
+            "ingress from the whole internet on a port other than " + "/".join(num(p) for p in sorted(ports)),
             {"protocol": rule["protocol"], "fromPort": rule["from"], "toPort": rule["to"], "sources": open_to},
             "restrict the source to known CIDRs or security groups, or expose the service through the ALB",
         )

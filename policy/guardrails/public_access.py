@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import (
@@ -24,6 +25,7 @@ from guardrails._util import (
     items,
     linked,
     of_types,
+    plain,
     truthy,
 )
 
@@ -179,12 +181,16 @@ def _restricted(condition: Any, restricting: tuple[str, ...]) -> bool:
     )
 
 
-def open_statements(document: str, restricting: tuple[str, ...] = RESTRICTING_CONDITION_KEYS) -> list[dict[str, Any]]:
-    """Allow statements of a policy document that any principal can use without a restricting condition."""
-    try:
-        doc = json.loads(document)
-    except (TypeError, ValueError):
-        return []
+def open_statements(document: Any, restricting: tuple[str, ...] = RESTRICTING_CONDITION_KEYS) -> list[dict[str, Any]]:
+    """Allow statements of a policy document (JSON text, or an object as the SDK also accepts) that any principal can
+    use without a restricting condition."""
+    if isinstance(document, Mapping):
+        doc: Any = plain(document)
+    else:
+        try:
+            doc = json.loads(document)
+        except (TypeError, ValueError):
+            return []
     statements = doc.get("Statement", []) if isinstance(doc, dict) else []
     statements = [statements] if isinstance(statements, dict) else statements
     return [
@@ -201,7 +207,7 @@ def _no_public_bucket_policy(args: ResourceArgs, report: ReportViolation) -> Non
     if args.resource_type not in ("aws:s3/bucketPolicy:BucketPolicy", *S3_BUCKET_TYPES):
         return
     document = get(args.props, "policy")
-    if not isinstance(document, str):
+    if not isinstance(document, str | Mapping):
         return
     restricting = tuple(config(args, "restrictingConditionKeys", list(RESTRICTING_CONDITION_KEYS)))
     for statement in open_statements(document, restricting):

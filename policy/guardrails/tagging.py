@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ReportViolation, ResourceValidationPolicy
 
@@ -37,7 +37,7 @@ def taggable(type_token: str) -> bool:
 def _tag_map(tags: object) -> dict[str, object]:
     if isinstance(tags, Mapping):
         return {str(k): tags[k] for k in tags}
-    if isinstance(tags, list | tuple):  # autoscaling groups: [{key, value, propagateAtLaunch}]
+    if isinstance(tags, Sequence) and not isinstance(tags, str):  # autoscaling groups: [{key, value, ...}]
         return {str(get(t, "key")): get(t, "value") for t in tags}
     return {}
 
