@@ -34,8 +34,8 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from core import iam
-from core.config import ClusterConfig
 from core.context import StackContext
+from core.sections.cluster import ClusterConfig
 from core.tags import merge_tags
 
 TYPE = "aws-platform:platform:Cluster"

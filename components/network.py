@@ -27,8 +27,8 @@ import pulumi_aws as aws
 
 from core import iam
 from core.cidr import plan_subnets
-from core.config import NetworkConfig
 from core.context import StackContext
+from core.sections.network import NetworkConfig
 from core.tags import merge_tags
 
 TYPE = "aws-platform:platform:Network"

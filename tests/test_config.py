@@ -7,16 +7,9 @@ from typing import Any
 
 import pytest
 
-from core.config import (
-    EKS_ADDONS,
-    LOG_RETENTION_DAYS,
-    REQUIRED_INTERFACE_ENDPOINTS,
-    ConfigError,
-    StackConfig,
-    architecture_of_instance_type,
-    decode,
-    parse,
-)
+from core.config import LOG_RETENTION_DAYS, ConfigError, StackConfig, decode, parse
+from core.sections.cluster import EKS_ADDONS, architecture_of_instance_type
+from core.sections.network import REQUIRED_INTERFACE_ENDPOINTS
 from offline.stackfiles import read_stack, stack_names
 
 P = "aws-platform"

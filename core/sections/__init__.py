@@ -1,0 +1,1 @@
+"""One module per config section: its frozen dataclass and its parser."""
