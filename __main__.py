@@ -8,6 +8,8 @@ import pulumi
 from components.cluster import Cluster, ClusterArgs
 from components.identity import Identity, IdentityArgs
 from components.network import Network, NetworkArgs
+from components.nodepools import NodePools, NodePoolsArgs
+from components.workloads import Workloads, WorkloadsArgs
 from core.config import load
 from core.context import StackContext
 from core.providers import aws_provider, component_opts
@@ -69,3 +71,34 @@ if cfg.network is not None:
             },
         )
         pulumi.export("kubeconfig", cluster.kubeconfig)
+
+        if cfg.karpenter is not None:
+            nodepools = NodePools(
+                "nodepools",
+                NodePoolsArgs(
+                    ctx=ctx,
+                    config=cfg.karpenter,
+                    cluster_name=cfg.cluster_name,
+                    cluster_endpoint=cluster.endpoint,
+                    availability_zones=cfg.network.availability_zones,
+                    kms_key_arn=cluster.kms_key_arn,
+                    k8s_provider=cluster.provider,
+                    depends_on=[cluster],
+                ),
+                opts=component_opts(aws),
+            )
+            pulumi.export(
+                "karpenter",
+                {
+                    "nodePools": nodepools.node_pool_names,
+                    "interruptionQueue": nodepools.interruption_queue_name,
+                    "nodeRoleArn": nodepools.node_role_arn,
+                },
+            )
+        if cfg.workloads is not None:
+            workloads = Workloads(
+                "workloads",
+                WorkloadsArgs(ctx=ctx, config=cfg.workloads, k8s_provider=cluster.provider, depends_on=[cluster]),
+                opts=component_opts(aws),
+            )
+            pulumi.export("namespaces", workloads.namespaces)

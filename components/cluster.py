@@ -478,7 +478,7 @@ def _as_dict(kubeconfig: Any) -> dict[str, Any]:
     return json.loads(kubeconfig) if isinstance(kubeconfig, str) else dict(kubeconfig)
 
 
-_SYSTEM_TOLERATION = {"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}
+SYSTEM_TOLERATION_POD = {"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}
 _ON_SYSTEM_NODES = {
     "nodeAffinity": {
         "requiredDuringSchedulingIgnoredDuringExecution": {
@@ -505,7 +505,7 @@ ADDON_CONFIGURATION: dict[str, dict[str, Any]] = {
     "vpc-cni": {"enableNetworkPolicy": "true", "nodeAgent": {"enablePolicyEventLogs": "false"}},
     "coredns": {
         "replicaCount": 2,
-        "tolerations": [_SYSTEM_TOLERATION],
+        "tolerations": [SYSTEM_TOLERATION_POD],
         "affinity": _ON_SYSTEM_NODES,
         "topologySpreadConstraints": _zone_spread({"k8s-app": "kube-dns"}),
         "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
@@ -514,14 +514,14 @@ ADDON_CONFIGURATION: dict[str, dict[str, Any]] = {
     "aws-ebs-csi-driver": {
         "controller": {
             "replicaCount": 2,
-            "tolerations": [_SYSTEM_TOLERATION],
+            "tolerations": [SYSTEM_TOLERATION_POD],
             "affinity": _ON_SYSTEM_NODES,
             "topologySpreadConstraints": _zone_spread({"app": "ebs-csi-controller"}),
         }
     },
     "metrics-server": {
         "replicas": 2,
-        "tolerations": [_SYSTEM_TOLERATION],
+        "tolerations": [SYSTEM_TOLERATION_POD],
         "affinity": _ON_SYSTEM_NODES,
         "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
     },

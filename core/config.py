@@ -20,7 +20,9 @@ from typing import Any
 
 from core.sections.cluster import ClusterConfig, parse_cluster
 from core.sections.common import ACCOUNT_ID, ENVIRONMENTS, WORKLOAD_ENVIRONMENTS
+from core.sections.karpenter import KarpenterConfig, parse_karpenter
 from core.sections.network import NetworkConfig, check_address_plan, parse_network
+from core.sections.workloads import WorkloadsConfig, parse_workloads
 from core.validate import MISSING, ConfigError, Problems, Section
 
 PROJECT = "aws-platform"
@@ -64,6 +66,8 @@ class StackConfig:
     address_plan: Mapping[str, str]
     network: NetworkConfig | None = None
     cluster: ClusterConfig | None = None
+    karpenter: KarpenterConfig | None = None
+    workloads: WorkloadsConfig | None = None
 
     @property
     def cluster_name(self) -> str:
@@ -175,7 +179,8 @@ def parse(raw: Mapping[str, str], *, stack: str, project: str = PROJECT) -> Stac
     else:
         plan = check_address_plan(top, plan_raw)
 
-    network = cluster = None
+    network = cluster = karpenter = workloads = None
+    workload_sections = ("network", "cluster", "karpenter", "workloads")
     if environment in WORKLOAD_ENVIRONMENTS:
         net_sec = top.obj("network")
         if net_sec is not None:
@@ -186,9 +191,15 @@ def parse(raw: Mapping[str, str], *, stack: str, project: str = PROJECT) -> Stac
             cluster = parse_cluster(
                 cl_sec, top, environment=environment or "", account_id=valid_account, addon_table=addon_table
             )
+        kp_sec = top.obj("karpenter")
+        if kp_sec is not None:
+            karpenter = parse_karpenter(kp_sec, environment=environment or "")
+        wl_sec = top.obj("workloads")
+        if wl_sec is not None:
+            workloads = parse_workloads(wl_sec)
     else:
         top.raw("addonVersions")  # project-wide, unused by stacks without a cluster
-        for key in ("network", "cluster"):
+        for key in workload_sections:
             value = top.raw(key)
             if environment is not None and value is not MISSING:
                 top.bad(key, value, f"nothing: {environment} runs no {key}")
@@ -217,6 +228,8 @@ def parse(raw: Mapping[str, str], *, stack: str, project: str = PROJECT) -> Stac
         address_plan={env: str(net) for env, net in plan.items()},
         network=network,
         cluster=cluster,
+        karpenter=karpenter,
+        workloads=workloads,
     )
 
 

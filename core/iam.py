@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.context import StackContext
+if TYPE_CHECKING:  # only for annotations: core.karpenter builds documents without a stack context
+    from core.context import StackContext
 
 Statement = dict[str, Any]
 

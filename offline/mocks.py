@@ -114,14 +114,30 @@ class PlatformMocks(Mocks):
         return resource_id, state
 
     def _arn(self, typ: str, resource: str) -> str:
+        p, r, a = self.partition, self.region, self.account_id
+        special = {
+            "aws:sqs/queue:Queue": f"arn:{p}:sqs:{r}:{a}:{resource}",
+            "aws:sns/topic:Topic": f"arn:{p}:sns:{r}:{a}:{resource}",
+            "aws:cloudwatch/eventRule:EventRule": f"arn:{p}:events:{r}:{a}:rule/{resource}",
+            "aws:cloudwatch/logGroup:LogGroup": f"arn:{p}:logs:{r}:{a}:log-group:{resource}",
+            "aws:s3/bucket:Bucket": f"arn:{p}:s3:::{resource}",
+            "aws:s3/bucketV2:BucketV2": f"arn:{p}:s3:::{resource}",
+            "aws:rds/instance:Instance": f"arn:{p}:rds:{r}:{a}:db:{resource}",
+            "aws:iam/instanceProfile:InstanceProfile": f"arn:{p}:iam::{a}:instance-profile/{resource}",
+            "aws:iam/openIdConnectProvider:OpenIdConnectProvider": f"arn:{p}:iam::{a}:oidc-provider/{resource}",
+        }
+        if typ in special:
+            return special[typ]
         module = typ.split(":")[1].split("/")[0] if ":" in typ else "x"
         service = {"cloudwatch": "logs", "vpc": "ec2"}.get(module, module)
         kind = typ.split(":")[-1].lower()
         if service == "iam":
-            return f"arn:{self.partition}:iam::{self.account_id}:{kind}/{resource}"
-        if service == "logs":
-            return f"arn:{self.partition}:logs:{self.region}:{self.account_id}:log-group:{resource}"
-        return f"arn:{self.partition}:{service}:{self.region}:{self.account_id}:{kind}/{resource}"
+            return f"arn:{p}:iam::{a}:{kind}/{resource}"
+        return f"arn:{p}:{service}:{r}:{a}:{kind}/{resource}"
+
+    def _queue(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:
+        queue = inputs.get("name") or f"{name}-{token[:7]}"
+        return {"url": f"https://sqs.{self.region}.amazonaws.com/{self.account_id}/{queue}", "name": queue}
 
     def _vpc(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -206,6 +222,7 @@ _COMPUTED: dict[str, Callable[[PlatformMocks, str, dict[str, Any], str], dict[st
     "aws:kms/key:Key": PlatformMocks._kms_key,
     "aws:ec2/launchTemplate:LaunchTemplate": PlatformMocks._launch_template,
     "aws:eks/nodeGroup:NodeGroup": PlatformMocks._node_group,
+    "aws:sqs/queue:Queue": PlatformMocks._queue,
     "eks:index:Cluster": PlatformMocks._eks_component,
 }
 
@@ -214,7 +231,7 @@ def _autonamed(typ: str) -> bool:
     """Resource types whose `name` Pulumi fills in (auto-naming) when the program leaves it out."""
     return typ.split(":")[-1] in {
         "Role", "Policy", "LogGroup", "Queue", "Topic", "SecurityGroup", "Rule", "Secret", "Repository",
-        "ParameterGroup", "SubnetGroup", "Bucket", "BucketV2", "LaunchTemplate", "InstanceProfile",
+        "ParameterGroup", "SubnetGroup", "Bucket", "BucketV2", "LaunchTemplate", "InstanceProfile", "EventRule",
     }  # fmt: skip
 
 

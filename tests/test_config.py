@@ -295,6 +295,97 @@ BAD_CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
         [f"{P}:addonVersions.1.34.coredns", '"latest"'],
     ),
     ("unknown upgrade policy", "stg", {"cluster.upgradePolicy": "NEVER"}, [f"{P}:cluster.upgradePolicy", '"NEVER"']),
+    (
+        "@latest AMI in prod",
+        "prod",
+        {"karpenter.amiAlias": "al2023@latest"},
+        [f"{P}:karpenter.amiAlias", "only in sandbox"],
+    ),
+    (
+        "@latest AMI in stg",
+        "stg",
+        {"karpenter.amiAlias": "al2023@latest"},
+        [f"{P}:karpenter.amiAlias", '"al2023@latest"'],
+    ),
+    (
+        "karpenter version without recorded IAM",
+        "stg",
+        {"karpenter.version": "1.99.0"},
+        [f"{P}:karpenter.version", '"1.99.0"', "core/karpenter.py"],
+    ),
+    (
+        "nonexistent instance family",
+        "stg",
+        {"karpenter.nodePools.amd64.families": ["c5", "c99"]},
+        [f"{P}:karpenter.nodePools.amd64.families", '"c99"', "botocore"],
+    ),
+    (
+        "size a family does not offer",
+        "prod",
+        {"karpenter.nodePools.amd64.sizes": ["medium", "large"]},
+        [f"{P}:karpenter.nodePools.amd64.sizes", '"c5.medium"', "c5 has: "],
+    ),
+    (
+        "x86 family in the arm64 pool",
+        "stg",
+        {"karpenter.nodePools.arm64.families": ["m7g", "m6i"]},
+        [f"{P}:karpenter.nodePools.arm64.families", '"m6i"', "arm64"],
+    ),
+    (
+        "prod without an On-Demand floor",
+        "prod",
+        {"karpenter.nodePools.arm64.onDemandBaseCpu": 0},
+        [f"{P}:karpenter.nodePools.arm64.onDemandBaseCpu", "0", "On-Demand floor in prod"],
+    ),
+    (
+        "floor above the pool limit",
+        "stg",
+        {"karpenter.nodePools.amd64.onDemandBaseCpu": 64},
+        [f"{P}:karpenter.nodePools.amd64.onDemandBaseCpu", "64", "below cpuLimit"],
+    ),
+    (
+        "budget schedule without duration",
+        "prod",
+        {"karpenter.budgets": [{"nodes": "0", "schedule": "0 7 * * mon-fri"}]},
+        [f"{P}:karpenter.budgets[0]", "schedule and duration"],
+    ),
+    (
+        "budget with an unknown reason",
+        "stg",
+        {"karpenter.budgets": [{"nodes": "10%", "reasons": ["Boredom"]}]},
+        [f"{P}:karpenter.budgets[0].reasons", "Boredom", "Underutilized"],
+    ),
+    (
+        "budget nodes as a number",
+        "stg",
+        {"karpenter.budgets": [{"nodes": 10}]},
+        [f"{P}:karpenter.budgets[0].nodes", "10", "as a string"],
+    ),
+    ("bad expireAfter", "stg", {"karpenter.expireAfter": "30d"}, [f"{P}:karpenter.expireAfter", '"30d"']),
+    (
+        "system namespace as an app namespace",
+        "stg",
+        {
+            "workloads.namespaces.kube-system": {
+                "quotaRequests": {"cpu": "1", "memory": "1Gi"},
+                "quotaLimits": {"cpu": "2", "memory": "2Gi"},
+            }
+        },
+        [f"{P}:workloads.namespaces.kube-system", "system namespace"],
+    ),
+    (
+        "quota request above its limit",
+        "prod",
+        {"workloads.namespaces.shop.quotaRequests": {"cpu": "64", "memory": "32Gi"}},
+        [f"{P}:workloads.namespaces.shop.quotaRequests.cpu", '"64"', "no more than the matching limit"],
+    ),
+    (
+        "malformed memory quantity",
+        "sandbox",
+        {"workloads.namespaces.shop.quotaLimits": {"cpu": "8", "memory": "16GB"}},
+        [f"{P}:workloads.namespaces.shop.quotaLimits.memory", '"16GB"'],
+    ),
+    ("missing karpenter section", "stg", {"karpenter": _DELETE}, [f"{P}:karpenter", "missing"]),
 ]
 
 
@@ -322,6 +413,12 @@ def test_error_lists_each_problem_on_its_own_line() -> None:
     assert len(err.value.problems) == 2
     assert {p.path for p in err.value.problems} == {f"{P}:logRetentionDays", f"{P}:accountId"}
     assert str(err.value).count("\n  - ") == 2
+
+
+def test_latest_ami_is_allowed_in_sandbox() -> None:
+    cfg = parse_stack("sandbox")
+    assert cfg.karpenter is not None
+    assert cfg.karpenter.ami_alias == "al2023@latest"
 
 
 def test_sandbox_may_use_a_single_nat_and_two_azs() -> None:

@@ -73,7 +73,7 @@ def test_stack_files_do_not_override_organisation_wide_values(stack: str) -> Non
 def test_provider_packages_are_pinned_exactly() -> None:
     lines = [ln.strip() for ln in (ROOT / "requirements.txt").read_text().splitlines()]
     pins = dict(ln.split("==") for ln in lines if ln and not ln.startswith("#"))
-    assert set(pins) == {"pulumi", "pulumi-aws", "pulumi-eks", "pulumi-kubernetes", "pulumi-random"}
+    assert set(pins) == {"pulumi", "pulumi-aws", "pulumi-eks", "pulumi-kubernetes", "pulumi-random", "botocore"}
     assert all(re.fullmatch(r"\d+\.\d+\.\d+", v) for v in pins.values())
 
 
@@ -91,6 +91,22 @@ def test_readme_documents_every_config_key() -> None:
         for k in ("instanceTypes", "amiType", "minSize", "desiredSize", "maxSize", "diskSizeGiB", "maxUnavailable")
     ]
     keys += ["cluster.systemNodeGroup.detailedMonitoring"]
+    keys += [
+        f"karpenter.{k}"
+        for k in (
+            "version", "amiAlias", "createSpotServiceLinkedRole", "rootVolumeGiB", "detailedMonitoring",
+            "consolidateAfter", "expireAfter", "terminationGracePeriod", "budgets",
+        )
+    ]  # fmt: skip
+    keys += [
+        f"karpenter.nodePools.<arch>.{k}"
+        for k in ("families", "sizes", "cpuLimit", "memoryLimitGiB", "onDemandBaseCpu", "spot")
+    ]
+    keys += ["workloads.vpaChartVersion"]
+    keys += [
+        f"workloads.namespaces.<name>.{k}"
+        for k in ("quotaRequests", "quotaLimits", "quotaPods", "defaultRequest", "defaultLimit")
+    ]
     for key in keys:
         assert f"`{key}`" in readme, f"README config reference lacks {key}"
 

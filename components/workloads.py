@@ -1,0 +1,125 @@
+"""Workloads: the resource policy application namespaces run under, and vertical autoscaling.
+
+Creates:
+- each application namespace from config, with Pod Security Standards labels (restricted enforced);
+- a LimitRange per namespace, so every container gets default requests and limits;
+- a ResourceQuota per namespace (requests, limits, pod count);
+- the Vertical Pod Autoscaler (Fairwinds chart, pinned), recommender only: it suggests requests, it does not evict.
+  The Horizontal Pod Autoscaler needs nothing installed beyond metrics-server (a cluster add-on).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.cluster import SYSTEM_LABEL, SYSTEM_TOLERATION_POD
+from core.context import StackContext
+from core.sections.workloads import NamespaceConfig, WorkloadsConfig
+
+TYPE = "aws-platform:platform:Workloads"
+VPA_REPOSITORY = "https://charts.fairwinds.com/stable"
+VPA_NAMESPACE = "vpa"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkloadsArgs:
+    ctx: StackContext
+    config: WorkloadsConfig
+    k8s_provider: k8s.Provider
+    depends_on: Sequence[pulumi.Resource] = ()
+
+
+class Workloads(pulumi.ComponentResource):
+    namespaces: list[str]
+
+    def __init__(self, name: str, args: WorkloadsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE, name, None, opts)
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, depends_on=list(args.depends_on))
+        labels = {"app.kubernetes.io/managed-by": "pulumi", "platform/environment": args.ctx.environment}
+        self.namespaces = []
+        for ns in args.config.namespaces.values():
+            namespace = k8s.core.v1.Namespace(
+                ns.name,
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=ns.name, labels={**labels, **pod_security_labels()}),
+                opts=k8s_opts,
+            )
+            in_ns = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[namespace]))
+            k8s.core.v1.LimitRange(
+                f"{ns.name}-defaults",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="defaults", namespace=ns.name, labels=labels),
+                spec=limit_range_spec(ns),
+                opts=in_ns,
+            )
+            k8s.core.v1.ResourceQuota(
+                f"{ns.name}-quota",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="quota", namespace=ns.name, labels=labels),
+                spec=quota_spec(ns),
+                opts=in_ns,
+            )
+            self.namespaces.append(ns.name)
+
+        k8s.helm.v3.Release(
+            "vpa",
+            name="vpa",
+            chart="vpa",
+            version=args.config.vpa_chart_version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=VPA_REPOSITORY),
+            namespace=VPA_NAMESPACE,
+            create_namespace=True,
+            atomic=True,
+            cleanup_on_fail=True,
+            max_history=10,
+            values=vpa_values(),
+            opts=k8s_opts,
+        )
+        self.register_outputs({"namespaces": self.namespaces})
+
+
+def pod_security_labels() -> dict[str, str]:
+    return {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")}
+
+
+def limit_range_spec(ns: NamespaceConfig) -> k8s.core.v1.LimitRangeSpecArgs:
+    return k8s.core.v1.LimitRangeSpecArgs(
+        limits=[
+            k8s.core.v1.LimitRangeItemArgs(
+                type="Container",
+                default_request={"cpu": ns.default_request.cpu, "memory": ns.default_request.memory},
+                default={"cpu": ns.default_limit.cpu, "memory": ns.default_limit.memory},
+            )
+        ]
+    )
+
+
+def quota_spec(ns: NamespaceConfig) -> k8s.core.v1.ResourceQuotaSpecArgs:
+    return k8s.core.v1.ResourceQuotaSpecArgs(
+        hard={
+            "requests.cpu": ns.quota_requests.cpu,
+            "requests.memory": ns.quota_requests.memory,
+            "limits.cpu": ns.quota_limits.cpu,
+            "limits.memory": ns.quota_limits.memory,
+            "pods": str(ns.quota_pods),
+        }
+    )
+
+
+def vpa_values() -> dict[str, Any]:
+    on_system_nodes = {
+        "tolerations": [SYSTEM_TOLERATION_POD],
+        "nodeSelector": {SYSTEM_LABEL[0]: SYSTEM_LABEL[1]},
+    }
+    return {
+        "recommender": {
+            "enabled": True,
+            **on_system_nodes,
+            "resources": {"requests": {"cpu": "50m", "memory": "500Mi"}, "limits": {"memory": "1Gi"}},
+        },
+        "updater": {"enabled": False},
+        "admissionController": {"enabled": False},
+        "metrics-server": {"enabled": False},
+    }
