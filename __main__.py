@@ -6,6 +6,7 @@ Environments differ only by the values in their stack files; nothing here branch
 import pulumi
 
 from components.cluster import Cluster, ClusterArgs
+from components.database import Database, DatabaseArgs
 from components.identity import Identity, IdentityArgs
 from components.network import Network, NetworkArgs
 from components.nodepools import NodePools, NodePoolsArgs
@@ -95,6 +96,7 @@ if cfg.network is not None:
                     "nodeRoleArn": nodepools.node_role_arn,
                 },
             )
+        workloads = None
         if cfg.workloads is not None:
             workloads = Workloads(
                 "workloads",
@@ -102,3 +104,31 @@ if cfg.network is not None:
                 opts=component_opts(aws),
             )
             pulumi.export("namespaces", workloads.namespaces)
+        if cfg.database is not None:
+            database = Database(
+                "database",
+                DatabaseArgs(
+                    ctx=ctx,
+                    config=cfg.database,
+                    cluster_name=cfg.cluster_name,
+                    vpc_id=network.vpc_id,
+                    database_subnet_ids=[network.database_subnet_ids[az] for az in cfg.network.availability_zones],
+                    app_security_group_id=cluster.node_security_group_id,
+                    k8s_provider=cluster.provider,
+                    depends_on=[workloads] if workloads is not None else [cluster],
+                ),
+                opts=component_opts(aws),
+            )
+            pulumi.export(
+                "database",
+                {
+                    "endpoint": database.endpoint,
+                    "port": database.port,
+                    "databaseName": database.database_name,
+                    "masterSecretArn": database.master_secret_arn,
+                    "resourceId": database.resource_id,
+                    "appRoleArn": database.app_role_arn,
+                    "securityGroupId": database.security_group_id,
+                    "alarmTopicArn": database.alarm_topic_arn,
+                },
+            )

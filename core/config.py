@@ -20,6 +20,7 @@ from typing import Any
 
 from core.sections.cluster import ClusterConfig, parse_cluster
 from core.sections.common import ACCOUNT_ID, ENVIRONMENTS, WORKLOAD_ENVIRONMENTS
+from core.sections.database import DatabaseConfig, parse_database
 from core.sections.karpenter import KarpenterConfig, parse_karpenter
 from core.sections.network import NetworkConfig, check_address_plan, parse_network
 from core.sections.workloads import WorkloadsConfig, parse_workloads
@@ -68,6 +69,7 @@ class StackConfig:
     cluster: ClusterConfig | None = None
     karpenter: KarpenterConfig | None = None
     workloads: WorkloadsConfig | None = None
+    database: DatabaseConfig | None = None
 
     @property
     def cluster_name(self) -> str:
@@ -179,8 +181,8 @@ def parse(raw: Mapping[str, str], *, stack: str, project: str = PROJECT) -> Stac
     else:
         plan = check_address_plan(top, plan_raw)
 
-    network = cluster = karpenter = workloads = None
-    workload_sections = ("network", "cluster", "karpenter", "workloads")
+    network = cluster = karpenter = workloads = database = None
+    workload_sections = ("network", "cluster", "karpenter", "workloads", "database")
     if environment in WORKLOAD_ENVIRONMENTS:
         net_sec = top.obj("network")
         if net_sec is not None:
@@ -197,6 +199,15 @@ def parse(raw: Mapping[str, str], *, stack: str, project: str = PROJECT) -> Stac
         wl_sec = top.obj("workloads")
         if wl_sec is not None:
             workloads = parse_workloads(wl_sec)
+        db_sec = top.obj("database")
+        if db_sec is not None:
+            database = parse_database(db_sec, environment=environment or "")
+        if database is not None and workloads is not None and database.app.namespace not in workloads.namespaces:
+            top.bad(
+                "database.app.namespace",
+                database.app.namespace,
+                "one of the application namespaces in workloads.namespaces: " + ", ".join(workloads.namespaces),
+            )
     else:
         top.raw("addonVersions")  # project-wide, unused by stacks without a cluster
         for key in workload_sections:
@@ -230,6 +241,7 @@ def parse(raw: Mapping[str, str], *, stack: str, project: str = PROJECT) -> Stac
         cluster=cluster,
         karpenter=karpenter,
         workloads=workloads,
+        database=database,
     )
 
 

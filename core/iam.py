@@ -142,3 +142,27 @@ def kms_use_for_aws_resources(key_arn: str) -> list[Statement]:
             condition={"Bool": {"kms:GrantIsForAWSResource": "true"}},
         ),
     ]
+
+
+def via_services_statement(ctx: StackContext, services: Sequence[str]) -> Statement:
+    """Let AWS services (rds, secretsmanager, ...) use a key on behalf of principals of this account, as AWS managed
+    keys do; IAM policies then decide who may ask the service."""
+    return statement(
+        "UseThroughAwsServices",
+        [
+            "kms:CreateGrant",
+            "kms:Decrypt",
+            "kms:DescribeKey",
+            "kms:Encrypt",
+            "kms:GenerateDataKey*",
+            "kms:ListGrants",
+            "kms:ReEncrypt*",
+        ],
+        principal={"AWS": "*"},
+        condition={
+            "StringEquals": {
+                "kms:CallerAccount": ctx.account_id,
+                "kms:ViaService": sorted(f"{s}.{ctx.region}.{ctx.dns_suffix}" for s in services),
+            }
+        },
+    )

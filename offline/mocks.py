@@ -164,6 +164,23 @@ class PlatformMocks(Mocks):
         prefix = inputs.get("nodeGroupNamePrefix") or f"{name}-"
         return {"nodeGroupName": inputs.get("nodeGroupName") or f"{prefix}{token[:26]}", "status": "ACTIVE"}
 
+    def _rds_instance(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:
+        identifier = inputs.get("identifier") or f"{name}-{token[:7]}"
+        address = f"{identifier}.c{token[:10]}.{self.region}.rds.amazonaws.com"
+        secret = f"arn:{self.partition}:secretsmanager:{self.region}:{self.account_id}:secret:rds!db-{token[:8]}-AbCdEf"
+        return {
+            "address": address,
+            "endpoint": f"{address}:{inputs.get('port', 5432)}",
+            "port": inputs.get("port", 5432),
+            "resourceId": f"db-{token[:26].upper()}",
+            "masterUserSecrets": [{"secretArn": secret, "kmsKeyId": inputs.get("masterUserSecretKmsKeyId"),
+                                   "secretStatus": "active"}],
+        }  # fmt: skip
+
+    def _random_id(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:
+        length = int(inputs.get("byteLength", 4))
+        return {"hex": token[: length * 2], "b64Url": token[: length * 2], "dec": str(int(token[:8], 16))}
+
     def _eks_component(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:
         """Outputs of the pulumi-eks Cluster component (its children are not simulated)."""
         cluster = inputs.get("name") or f"{name}-{token[:7]}"
@@ -223,6 +240,8 @@ _COMPUTED: dict[str, Callable[[PlatformMocks, str, dict[str, Any], str], dict[st
     "aws:ec2/launchTemplate:LaunchTemplate": PlatformMocks._launch_template,
     "aws:eks/nodeGroup:NodeGroup": PlatformMocks._node_group,
     "aws:sqs/queue:Queue": PlatformMocks._queue,
+    "aws:rds/instance:Instance": PlatformMocks._rds_instance,
+    "random:index/randomId:RandomId": PlatformMocks._random_id,
     "eks:index:Cluster": PlatformMocks._eks_component,
 }
 
@@ -232,6 +251,7 @@ def _autonamed(typ: str) -> bool:
     return typ.split(":")[-1] in {
         "Role", "Policy", "LogGroup", "Queue", "Topic", "SecurityGroup", "Rule", "Secret", "Repository",
         "ParameterGroup", "SubnetGroup", "Bucket", "BucketV2", "LaunchTemplate", "InstanceProfile", "EventRule",
+        "MetricAlarm",
     }  # fmt: skip
 
 

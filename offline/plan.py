@@ -25,7 +25,7 @@ from typing import Any, TextIO
 from core.config import ConfigError, parse
 from offline.mocks import Recorded, run_under_mocks
 from offline.policies import PolicyConfigError, Verdict, check, print_verdict
-from offline.stackfiles import ROOT, StackFile, read_stack, stack_names
+from offline.stackfiles import ROOT, StackFile, StackFileError, read_stack, stack_names
 
 PROGRAM = ROOT / "__main__.py"
 
@@ -161,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             plan = render(stack)
             plan.verdict = check(stack, plan.resources)
-        except (ConfigError, PolicyConfigError, FileNotFoundError) as err:
+        except (ConfigError, PolicyConfigError, StackFileError, FileNotFoundError) as err:
             sys.stderr.write(f"{err}\n")
             status = 2
             continue

@@ -19,6 +19,10 @@ SECRET_PLACEHOLDER = "offline-placeholder-secret"
 _DECLARATION_KEYS = {"type", "items", "description", "secret", "default", "value"}
 
 
+class StackFileError(ValueError):
+    pass
+
+
 @dataclass(frozen=True)
 class StackFile:
     project: str
@@ -76,7 +80,10 @@ def read_stack(stack: str, root: Path = ROOT) -> StackFile:
     if not path.exists():
         known = ", ".join(stack_names(root))
         raise FileNotFoundError(f"no stack file {path.name}; stacks in this project: {known}")
-    data = yaml.safe_load(path.read_text()) or {}
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise StackFileError(f"{path.name} is not valid YAML: {err}") from None
     stack_config: dict[str, Any] = data.get("config") or {}
 
     merged = _project_values(project)

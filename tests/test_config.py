@@ -386,6 +386,74 @@ BAD_CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
         [f"{P}:workloads.namespaces.shop.quotaLimits.memory", '"16GB"'],
     ),
     ("missing karpenter section", "stg", {"karpenter": _DELETE}, [f"{P}:karpenter", "missing"]),
+    (
+        "backup retention below 7 days",
+        "prod",
+        {"database.backupRetentionDays": 1},
+        [f"{P}:database.backupRetentionDays", "1", "7-35"],
+    ),
+    (
+        "backup retention above 35 days",
+        "sandbox",
+        {"database.backupRetentionDays": 90},
+        [f"{P}:database.backupRetentionDays", "90", "7-35"],
+    ),
+    (
+        "maintenance window overlapping the backup window",
+        "stg",
+        {"database.maintenanceWindow": "sun:02:30-sun:03:30"},
+        [f"{P}:database.maintenanceWindow", '"sun:02:30-sun:03:30"', "does not overlap backupWindow"],
+    ),
+    ("single-AZ database in prod", "prod", {"database.multiAz": False}, [f"{P}:database.multiAz", "false"]),
+    ("single-AZ database in stg", "stg", {"database.multiAz": False}, [f"{P}:database.multiAz", "needs a standby"]),
+    (
+        "instance class without Performance Insights",
+        "sandbox",
+        {"database.instanceClass": "db.t4g.micro"},
+        [f"{P}:database.instanceClass", '"db.t4g.micro"', "medium or larger"],
+    ),
+    (
+        "malformed backup window",
+        "stg",
+        {"database.backupWindow": "2am-3am"},
+        [f"{P}:database.backupWindow", '"2am-3am"', "hh:mm-hh:mm"],
+    ),
+    (
+        "backup window shorter than 30 minutes",
+        "stg",
+        {"database.backupWindow": "02:00-02:15"},
+        [f"{P}:database.backupWindow", "at least 30 minutes"],
+    ),
+    (
+        "unprotected prod database",
+        "prod",
+        {"database.deletionProtection": False},
+        [f"{P}:database.deletionProtection", "false"],
+    ),
+    (
+        "app namespace that is not an application namespace",
+        "stg",
+        {"database.app.namespace": "payments"},
+        [f"{P}:database.app.namespace", '"payments"', "shop"],
+    ),
+    (
+        "unsupported engine major",
+        "stg",
+        {"database.engineVersion": "12"},
+        [f"{P}:database.engineVersion", '"12"', "17"],
+    ),
+    (
+        "storage ceiling not above the allocation",
+        "prod",
+        {"database.maxAllocatedStorageGiB": 100},
+        [f"{P}:database.maxAllocatedStorageGiB", "100", "autoscaling"],
+    ),
+    (
+        "reserved master user name",
+        "stg",
+        {"database.masterUsername": "postgres"},
+        [f"{P}:database.masterUsername", '"postgres"', "reserved"],
+    ),
 ]
 
 

@@ -249,7 +249,7 @@ def test_controller_role_in_the_plan_carries_the_official_policies(plans: dict[s
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     assert trust["Condition"]["StringEquals"]["aws:RequestTag/kubernetes-service-account"] == "karpenter"
-    (association,) = plan.by_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    (association,) = in_component(plan, "NodePools", "aws:eks/podIdentityAssociation:PodIdentityAssociation")
     assert (association.inputs["namespace"], association.inputs["serviceAccount"]) == ("kube-system", "karpenter")
     assert association.inputs["roleArn"] == role.outputs["arn"]
 

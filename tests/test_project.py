@@ -104,6 +104,17 @@ def test_readme_documents_every_config_key() -> None:
     ]
     keys += ["workloads.vpaChartVersion"]
     keys += [
+        f"database.{k}"
+        for k in (
+            "engineVersion", "instanceClass", "allocatedStorageGiB", "maxAllocatedStorageGiB", "multiAz",
+            "databaseName", "masterUsername", "backupRetentionDays", "backupWindow", "maintenanceWindow",
+            "deletionProtection", "performanceInsightsRetentionDays", "monitoringIntervalSeconds", "logMinDurationMs",
+            "logConnections", "secretRotationDays", "caCertificate", "app.namespace", "app.serviceAccount",
+            "app.dbUser", "alarms.cpuPercent", "alarms.freeStorageGiB", "alarms.freeableMemoryMiB",
+            "alarms.connections", "alarms.emails",
+        )
+    ]  # fmt: skip
+    keys += [
         f"workloads.namespaces.<name>.{k}"
         for k in ("quotaRequests", "quotaLimits", "quotaPods", "defaultRequest", "defaultLimit")
     ]
