@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,18 @@ from core.sections.common import ACCOUNT_ID, ENVIRONMENTS, WORKLOAD_ENVIRONMENTS
 from core.sections.database import DatabaseConfig, parse_database
 from core.sections.karpenter import KarpenterConfig, parse_karpenter
 from core.sections.network import NetworkConfig, check_address_plan, parse_network
+from core.sections.organization import (
+    ArtifactsConfig,
+    CiConfig,
+    IdentityCenterConfig,
+    IdentityConfig,
+    OrganizationConfig,
+    parse_artifacts,
+    parse_ci,
+    parse_identity,
+    parse_identity_center,
+    parse_organization,
+)
 from core.sections.workloads import WorkloadsConfig, parse_workloads
 from core.validate import MISSING, ConfigError, Problems, Section
 
@@ -38,6 +50,9 @@ _NAME_PREFIX = re.compile(r"^[a-z][a-z0-9]{1,7}$")
 _STACK_NAME = re.compile(r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$")
 # AWS tag values: letters, digits, spaces and + - = . _ : / @, up to 256 characters.
 _TAG_VALUE = re.compile(r"^[\w\s+\-=.:/@]{1,256}$")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_ROLE_NAME_KEYS = ("deployerRoleName", "previewerRoleName", "breakGlassRoleName")
 _TAG_KEY = re.compile(r"^(?!aws:)[\w\s+\-=.:/@]{1,128}$")
 
 RESERVED_TAG_KEYS = ("Project", "Environment", "Stack", "Owner", "CostCenter", "ManagedBy", "Name")
@@ -65,11 +80,22 @@ class StackConfig:
     protect_stateful: bool
     """Pulumi `protect` on stateful resources (databases, KMS keys, log groups, state buckets)."""
     address_plan: Mapping[str, str]
+    github_repository: str
+    """The platform repository (owner/name); deployer and previewer roles trust its GitHub environments."""
+    deployer_role_name: str
+    """Name of the CI deployer role in every account (exempt from the data-protection SCP's PAB rule)."""
+    previewer_role_name: str
+    break_glass_role_name: str
     network: NetworkConfig | None = None
     cluster: ClusterConfig | None = None
     karpenter: KarpenterConfig | None = None
     workloads: WorkloadsConfig | None = None
     database: DatabaseConfig | None = None
+    identity: IdentityConfig | None = None
+    organization: OrganizationConfig | None = None
+    identity_center: IdentityCenterConfig | None = None
+    ci: CiConfig | None = None
+    artifacts: ArtifactsConfig | None = None
 
     @property
     def cluster_name(self) -> str:
@@ -136,6 +162,63 @@ def _parse_tags(sec: Section) -> Tags | None:
     return Tags(owner=owner, cost_center=cost_center, extra=extra)
 
 
+def _refuse(top: Section, environment: str | None, keys: Sequence[str]) -> None:
+    for key in keys:
+        value = top.raw(key)
+        if value is not MISSING:
+            top.bad(key, value, f"nothing: {environment} runs no {key}")
+
+
+def _workload_sections(
+    top: Section,
+    environment: str,
+    region: str | None,
+    plan: Mapping[str, ipaddress.IPv4Network],
+    account_id: str | None,
+) -> dict[str, Any]:
+    """The sections of an environment stack (prod, stg, sandbox), each parsed and cross-checked."""
+    out: dict[str, Any] = {}
+    addon_table = top.raw("addonVersions")
+    parsers: dict[str, Callable[[Section], Any]] = {
+        "network": lambda s: parse_network(s, environment=environment, region=region, plan=plan),
+        "cluster": lambda s: parse_cluster(
+            s, top, environment=environment, account_id=account_id, addon_table=addon_table
+        ),
+        "karpenter": lambda s: parse_karpenter(s, environment=environment),
+        "workloads": parse_workloads,
+        "database": lambda s: parse_database(s, environment=environment),
+        "identity": lambda s: parse_identity(s, environment=environment, account_id=account_id),
+    }
+    for key, parser in parsers.items():
+        sec = top.obj(key)
+        if sec is not None:
+            out[key] = parser(sec)
+    database, workloads = out.get("database"), out.get("workloads")
+    if database is not None and workloads is not None and database.app.namespace not in workloads.namespaces:
+        top.bad(
+            "database.app.namespace",
+            database.app.namespace,
+            "one of the application namespaces in workloads.namespaces: " + ", ".join(workloads.namespaces),
+        )
+    return out
+
+
+def _shared_sections(top: Section, account_id: str | None) -> dict[str, Any]:
+    """The sections of the shared-services stack (organization, Identity Center, CI identity, artifacts)."""
+    parsers: dict[str, Callable[[Section], Any]] = {
+        "organization": lambda s: parse_organization(s, stack_account=account_id),
+        "identityCenter": parse_identity_center,
+        "ci": parse_ci,
+        "artifacts": parse_artifacts,
+    }
+    out: dict[str, Any] = {}
+    for key, parser in parsers.items():
+        sec = top.obj(key)
+        if sec is not None:
+            out[key] = parser(sec)
+    return out
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Entry points
 
@@ -181,39 +264,36 @@ def parse(raw: Mapping[str, str], *, stack: str, project: str = PROJECT) -> Stac
     else:
         plan = check_address_plan(top, plan_raw)
 
-    network = cluster = karpenter = workloads = database = None
-    workload_sections = ("network", "cluster", "karpenter", "workloads", "database")
+    workload_keys = ("network", "cluster", "karpenter", "workloads", "database", "identity")
+    shared_keys = ("organization", "identityCenter", "ci", "artifacts")
+    sections: dict[str, Any] = {}
     if environment in WORKLOAD_ENVIRONMENTS:
-        net_sec = top.obj("network")
-        if net_sec is not None:
-            network = parse_network(net_sec, environment=environment or "", region=region, plan=plan)
-        cl_sec = top.obj("cluster")
-        addon_table = top.raw("addonVersions")
-        if cl_sec is not None:
-            cluster = parse_cluster(
-                cl_sec, top, environment=environment or "", account_id=valid_account, addon_table=addon_table
-            )
-        kp_sec = top.obj("karpenter")
-        if kp_sec is not None:
-            karpenter = parse_karpenter(kp_sec, environment=environment or "")
-        wl_sec = top.obj("workloads")
-        if wl_sec is not None:
-            workloads = parse_workloads(wl_sec)
-        db_sec = top.obj("database")
-        if db_sec is not None:
-            database = parse_database(db_sec, environment=environment or "")
-        if database is not None and workloads is not None and database.app.namespace not in workloads.namespaces:
-            top.bad(
-                "database.app.namespace",
-                database.app.namespace,
-                "one of the application namespaces in workloads.namespaces: " + ", ".join(workloads.namespaces),
-            )
-    else:
+        sections = _workload_sections(top, environment or "", region, plan, valid_account)
+        _refuse(top, environment, shared_keys)
+    elif environment == "shared-services":
         top.raw("addonVersions")  # project-wide, unused by stacks without a cluster
-        for key in workload_sections:
-            value = top.raw(key)
-            if environment is not None and value is not MISSING:
-                top.bad(key, value, f"nothing: {environment} runs no {key}")
+        sections = _shared_sections(top, valid_account)
+        _refuse(top, environment, workload_keys)
+    else:
+        top.raw("addonVersions")
+        for key in (*workload_keys, *shared_keys):
+            top.raw(key)  # the environment is invalid: its sections cannot be judged
+    roles = {key: top.string(key, allowed="an IAM role name") for key in _ROLE_NAME_KEYS}
+    github_repository = top.string("githubRepository", allowed="the platform repository as owner/name")
+    if github_repository is not None and not _GITHUB_REPOSITORY.match(github_repository):
+        top.bad("githubRepository", github_repository, "owner/name of a GitHub repository")
+    for key, name in roles.items():
+        if name is not None and not _ROLE_NAME.match(name):
+            top.bad(key, name, "an IAM role name: letters, digits and +=,.@_- up to 64 characters")
+    cluster = sections.get("cluster")
+    if cluster is not None and valid_account is not None and roles["deployerRoleName"] is not None:
+        deployer = f":{valid_account}:role/{roles['deployerRoleName']}"
+        if any(arn.endswith(deployer) for arn in cluster.admin_role_arns):
+            top.bad(
+                "cluster.adminRoleArns",
+                list(cluster.admin_role_arns),
+                "roles other than the CI deployer (the identity component gives it its own access entry)",
+            )
     top.finish()
     problems.raise_if_any(stack)
 
@@ -225,6 +305,8 @@ def parse(raw: Mapping[str, str], *, stack: str, project: str = PROJECT) -> Stac
     assert tags
     assert retention is not None
     assert protect is not None
+    assert github_repository is not None
+    assert all(roles.values())
     return StackConfig(
         project=project,
         stack=stack,
@@ -237,11 +319,20 @@ def parse(raw: Mapping[str, str], *, stack: str, project: str = PROJECT) -> Stac
         log_retention_days=retention,
         protect_stateful=protect,
         address_plan={env: str(net) for env, net in plan.items()},
-        network=network,
+        github_repository=github_repository,
+        deployer_role_name=str(roles["deployerRoleName"]),
+        previewer_role_name=str(roles["previewerRoleName"]),
+        break_glass_role_name=str(roles["breakGlassRoleName"]),
+        network=sections.get("network"),
         cluster=cluster,
-        karpenter=karpenter,
-        workloads=workloads,
-        database=database,
+        karpenter=sections.get("karpenter"),
+        workloads=sections.get("workloads"),
+        database=sections.get("database"),
+        identity=sections.get("identity"),
+        organization=sections.get("organization"),
+        identity_center=sections.get("identityCenter"),
+        ci=sections.get("ci"),
+        artifacts=sections.get("artifacts"),
     )
 
 

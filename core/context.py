@@ -6,6 +6,7 @@ plain strings in the plan (and visible to the policy pack during preview), never
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from core.config import StackConfig
@@ -49,6 +50,10 @@ class StackContext:
             log_retention_days=cfg.log_retention_days,
             protect=cfg.protect_stateful,
         )
+
+    def for_account(self, account_id: str) -> StackContext:
+        """The same stack context for resources this stack creates in another account (through its provider)."""
+        return dataclasses.replace(self, account_id=account_id)
 
     def arn(self, service: str, resource: str, *, region: str | None = None, account: str | None = None) -> str:
         """An ARN in this stack's partition; region and account default to the stack's (pass "" for global ones)."""

@@ -20,13 +20,15 @@ def document(statements: Sequence[Statement]) -> str:
 def statement(
     sid: str,
     actions: Sequence[str] | str,
-    resources: Sequence[str] | str = "*",
+    resources: Sequence[str] | str | None = "*",
     *,
     effect: str = "Allow",
     principal: Mapping[str, Any] | None = None,
     condition: Mapping[str, Any] | None = None,
 ) -> Statement:
-    st: Statement = {"Sid": sid, "Effect": effect, "Action": _one_or_list(actions), "Resource": _one_or_list(resources)}
+    st: Statement = {"Sid": sid, "Effect": effect, "Action": _one_or_list(actions)}
+    if resources is not None:  # resource policies of some services (ECR) take no Resource element
+        st["Resource"] = _one_or_list(resources)
     if principal is not None:
         st["Principal"] = dict(principal)
     if condition:

@@ -6,6 +6,7 @@ import pulumi
 import pulumi_aws as aws
 
 from core.config import StackConfig
+from core.context import partition_of
 from core.tags import common_tags
 
 
@@ -25,3 +26,23 @@ def aws_provider(cfg: StackConfig, *, region: str | None = None, name: str = "aw
 
 def component_opts(provider: pulumi.ProviderResource) -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(providers=[provider])
+
+
+def member_account_provider(cfg: StackConfig, key: str, account_id: str, role_name: str) -> aws.Provider:
+    """A provider acting in a member account of the organization through the role Organizations creates there.
+
+    Used by the shared-services stack (which runs in the management account) to create CI roles, artifacts and state
+    in member accounts. It, too, refuses any other account.
+    """
+    return aws.Provider(
+        f"aws-{key}",
+        region=cfg.region,
+        allowed_account_ids=[account_id],
+        assume_roles=[
+            aws.ProviderAssumeRoleArgs(
+                role_arn=f"arn:{partition_of(cfg.region)[0]}:iam::{account_id}:role/{role_name}",
+                session_name=f"pulumi-{cfg.stack}",
+            )
+        ],
+        default_tags=aws.ProviderDefaultTagsArgs(tags=common_tags(cfg)),
+    )

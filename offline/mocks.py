@@ -22,6 +22,7 @@ from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, rpc
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.mocks import MockMonitor, set_mocks
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -32,6 +33,9 @@ ALLOWED_INVOKES = {
     "aws:index/getPartition:getPartition",
     "aws:index/getCallerIdentity:getCallerIdentity",
     "aws:index/getRegion:getRegion",
+    # Identity Center lookups (shared-services only): they resolve names to ids, they never decide what exists.
+    "aws:ssoadmin/getInstances:getInstances",
+    "aws:identitystore/getGroup:getGroup",
 }
 
 
@@ -63,6 +67,8 @@ def _digest(*parts: str, length: int = 17) -> str:
 
 
 _ID_PREFIX = {
+    "aws:organizations/organizationalUnit:OrganizationalUnit": "ou-a1b2",
+    "aws:organizations/policy:Policy": "p",
     "aws:ec2/vpc:Vpc": "vpc",
     "aws:ec2/subnet:Subnet": "subnet",
     "aws:ec2/securityGroup:SecurityGroup": "sg",
@@ -91,8 +97,17 @@ class PlatformMocks(Mocks):
 
     # Resource creation ------------------------------------------------------------------------------------------------
 
+    account_of_provider: Callable[[str | None], str | None] = staticmethod(lambda ref: None)  # type: ignore[assignment]
+    """Set by the monitor: the account an explicit provider is pinned to (allowedAccountIds)."""
+
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        typ, name, inputs = args.typ, args.name, dict(args.inputs)
+        account = self.account_of_provider(args.provider) or self.account_id
+        if account != self.account_id:
+            # A resource in a member account (shared-services stack): compute its outputs in that account.
+            other = PlatformMocks(account_id=account, region=self.region, partition=self.partition)
+            return other.new_resource(args)
+        typ, name = args.typ, args.name
+        inputs = dict(args.inputs)
         token = _digest(typ, name)
         prefix = _ID_PREFIX.get(typ)
         resource_id = f"{prefix}-{token}" if prefix else f"{name}-{token[:8]}"
@@ -164,6 +179,27 @@ class PlatformMocks(Mocks):
         prefix = inputs.get("nodeGroupNamePrefix") or f"{name}-"
         return {"nodeGroupName": inputs.get("nodeGroupName") or f"{prefix}{token[:26]}", "status": "ACTIVE"}
 
+    def _permission_set(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:
+        instance = str(inputs.get("instanceArn", "arn:aws:sso:::instance/ssoins-0")).rsplit("/", 1)[-1]
+        return {"arn": f"arn:{self.partition}:sso:::permissionSet/{instance}/ps-{token[:16]}"}
+
+    def _ecr_repository(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:
+        repo = inputs.get("name", name)
+        return {
+            "repositoryUrl": f"{self.account_id}.dkr.ecr.{self.region}.amazonaws.com/{repo}",
+            "arn": f"arn:{self.partition}:ecr:{self.region}:{self.account_id}:repository/{repo}",
+            "registryId": self.account_id,
+        }
+
+    def _trail(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:
+        return {
+            "arn": f"arn:{self.partition}:cloudtrail:{self.region}:{self.account_id}:trail/{inputs.get('name', name)}"
+        }
+
+    def _oidc_provider(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:
+        host = str(inputs.get("url", "")).removeprefix("https://")
+        return {"arn": f"arn:{self.partition}:iam::{self.account_id}:oidc-provider/{host}"}
+
     def _rds_instance(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:
         identifier = inputs.get("identifier") or f"{name}-{token[:7]}"
         address = f"{identifier}.c{token[:10]}.{self.region}.rds.amazonaws.com"
@@ -218,15 +254,25 @@ class PlatformMocks(Mocks):
 
     # Invokes ----------------------------------------------------------------------------------------------------------
 
-    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]  # the monitor accepts a dict
         self.invokes.append(args)
         if args.token == "aws:index/getPartition:getPartition":
-            return {"partition": self.partition, "dnsSuffix": "amazonaws.com", "id": self.partition}, None
+            return {"partition": self.partition, "dnsSuffix": "amazonaws.com", "id": self.partition}
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             arn = f"arn:{self.partition}:sts::{self.account_id}:assumed-role/deployer/offline"
-            return {"accountId": self.account_id, "arn": arn, "userId": "AROAOFFLINE", "id": self.account_id}, None
+            return {"accountId": self.account_id, "arn": arn, "userId": "AROAOFFLINE", "id": self.account_id}
         if args.token == "aws:index/getRegion:getRegion":
-            return {"name": self.region, "region": self.region, "id": self.region}, None
+            return {"name": self.region, "region": self.region, "id": self.region}
+        if args.token == "aws:ssoadmin/getInstances:getInstances":
+            arn = f"arn:{self.partition}:sso:::instance/ssoins-{_digest(self.account_id, length=16)}"
+            return {"arns": [arn], "identityStoreIds": [f"d-{_digest(self.account_id, length=10)}"],
+                    "id": self.region}  # fmt: skip
+        if args.token == "aws:identitystore/getGroup:getGroup":
+            name = args.args.get("alternateIdentifier", {}).get("uniqueAttribute", {}).get("attributeValue", "")
+            token = _digest(name, length=32)
+            group_id = f"{token[:8]}-{token[8:12]}-{token[12:16]}-{token[16:20]}-{token[20:32]}"
+            return {"groupId": group_id, "displayName": name, "id": group_id,
+                    "identityStoreId": args.args.get("identityStoreId")}  # fmt: skip
         raise NotImplementedError(
             f"the offline mocks do not answer invoke {args.token}: values that decide the plan must come from "
             f"config (see README, 'Deterministic plans'); allowed invokes: {sorted(ALLOWED_INVOKES)}"
@@ -242,6 +288,10 @@ _COMPUTED: dict[str, Callable[[PlatformMocks, str, dict[str, Any], str], dict[st
     "aws:sqs/queue:Queue": PlatformMocks._queue,
     "aws:rds/instance:Instance": PlatformMocks._rds_instance,
     "random:index/randomId:RandomId": PlatformMocks._random_id,
+    "aws:ssoadmin/permissionSet:PermissionSet": PlatformMocks._permission_set,
+    "aws:ecr/repository:Repository": PlatformMocks._ecr_repository,
+    "aws:cloudtrail/trail:Trail": PlatformMocks._trail,
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": PlatformMocks._oidc_provider,
     "eks:index:Cluster": PlatformMocks._eks_component,
 }
 
@@ -260,15 +310,34 @@ class RecordingMonitor(MockMonitor):
 
     def __init__(self, mocks: Mocks) -> None:
         super().__init__(mocks)
+        if isinstance(mocks, PlatformMocks):
+            mocks.account_of_provider = self._account_of_provider
         self.recorded: list[Recorded] = []
         self.by_urn: dict[str, Recorded] = {}
         self.component_outputs: dict[str, dict[str, Any]] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)
+        # The SDK's mock monitor deserialises inputs into SDK objects, which rehydrates resource references with
+        # asynchronous lookups started on the monitor's thread; they can outlive the run and break the next one.
+        # This monitor hands the mocks plain values instead (references as {"$resource": urn}, unknowns kept).
+        urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == "pulumi:pulumi:Stack":
-            return response
-        inputs = from_wire(json_format.MessageToDict(request.object))
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        wire = json_format.MessageToDict(request.object)
+        resource_args = MockResourceArgs(
+            typ=request.type,
+            name=request.name,
+            inputs=from_wire(wire, unknown=rpc.UNKNOWN),
+            provider=request.provider,
+            resource_id=request.importId,
+            custom=request.custom or False,
+        )
+        resource_id, state = self.mocks.new_resource(resource_args)
+        state = {k: v for k, v in state.items() if not (isinstance(v, dict) and set(v) == {"$resource"})}
+        obj_proto = _sync_await(rpc.serialize_properties(state, {}))
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id or "", state)
+        response = resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id or "", object=obj_proto)
+        inputs = from_wire(wire)
         registration = self.resources[response.urn]
         record = Recorded(
             urn=response.urn,
@@ -300,30 +369,42 @@ class RecordingMonitor(MockMonitor):
         self.by_urn[record.urn] = record
         return response
 
+    def _account_of_provider(self, ref: str | None) -> str | None:
+        if not ref:
+            return None
+        registration = self.resources.get(ref.rsplit("::", 1)[0])
+        if registration is None:
+            return None
+        accounts = registration.state.get("allowedAccountIds")
+        if isinstance(accounts, str):
+            accounts = json.loads(accounts)
+        return accounts[0] if accounts else None
+
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         outputs = from_wire(json_format.MessageToDict(request.outputs)) if request.outputs else {}
         self.component_outputs[request.urn] = outputs
         return super().RegisterResourceOutputs(request)
 
 
-def from_wire(value: Any) -> Any:
+def from_wire(value: Any, *, unknown: str = UNKNOWN) -> Any:
     """Plain Python values from Pulumi's wire form: secrets unwrapped, resource references as {"$resource": urn},
-    unknowns as `UNKNOWN`, and whole-number floats (protobuf Struct numbers) back to ints."""
+    unknowns as `unknown` (the `UNKNOWN` marker by default), and whole-number floats (protobuf Struct numbers) back to
+    ints."""
     if isinstance(value, dict):
         sig = value.get(rpc._special_sig_key)
         if sig == rpc._special_secret_sig:
-            return from_wire(value.get("value"))
+            return from_wire(value.get("value"), unknown=unknown)
         if sig == rpc._special_resource_sig:
             return {"$resource": value.get("urn")}
         if sig == rpc._special_output_value_sig:
-            return from_wire(value.get("value", UNKNOWN))
-        return {k: from_wire(v) for k, v in value.items()}
+            return from_wire(value.get("value", rpc.UNKNOWN), unknown=unknown)
+        return {k: from_wire(v, unknown=unknown) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [from_wire(v) for v in value]
+        return [from_wire(v, unknown=unknown) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if value == rpc.UNKNOWN or isinstance(value, pulumi.output.Unknown):
-        return UNKNOWN
+        return unknown
     return value
 
 

@@ -449,6 +449,75 @@ BAD_CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
         [f"{P}:database.maxAllocatedStorageGiB", "100", "autoscaling"],
     ),
     (
+        "SSO role of another permission set",
+        "prod",
+        {
+            "identity.ssoRoleArns.Developer": "arn:aws:iam::210987654321:role/aws-reserved/sso.amazonaws.com/eu-west-1/"
+            "AWSReservedSSO_ReadOnly_0123456789abcdef"
+        },
+        [f"{P}:identity.ssoRoleArns.Developer", "AWSReservedSSO_Developer_"],
+    ),
+    (
+        "SSO role of another account",
+        "stg",
+        {
+            "identity.ssoRoleArns.PlatformAdmin": "arn:aws:iam::999999999999:role/aws-reserved/sso.amazonaws.com/"
+            "eu-west-1/AWSReservedSSO_PlatformAdmin_0123456789abcdef"
+        },
+        [f"{P}:identity.ssoRoleArns.PlatformAdmin", "321098765432"],
+    ),
+    (
+        "developers editing prod",
+        "prod",
+        {"identity.developerAccess": "edit"},
+        [f"{P}:identity.developerAccess", "view"],
+    ),
+    (
+        "CI deployer listed as a cluster admin",
+        "stg",
+        {"cluster.adminRoleArns": ["arn:aws:iam::321098765432:role/pulumi-deployer"]},
+        [f"{P}:cluster.adminRoleArns", "pulumi-deployer", "own access entry"],
+    ),
+    (
+        "image publisher trusted by a whole organisation",
+        "shared-services",
+        {"ci.imagePublisherSubjects": ["repo:acme/*:ref:refs/heads/main"]},
+        [f"{P}:ci.imagePublisherSubjects", '"repo:acme/*:ref:refs/heads/main"', "one repository"],
+    ),
+    (
+        "image publisher subject of any kind",
+        "shared-services",
+        {"ci.imagePublisherSubjects": ["repo:acme/shop:*"]},
+        [f"{P}:ci.imagePublisherSubjects", '"repo:acme/shop:*"'],
+    ),
+    (
+        "the same account for two environments",
+        "shared-services",
+        {"organization.accounts.stg.id": "210987654321"},
+        [f"{P}:organization.accounts", "a different account"],
+    ),
+    (
+        "member account equal to the management account",
+        "shared-services",
+        {"organization.accounts.prod.id": "109876543210"},
+        [f"{P}:organization.accounts.prod.id", "management account"],
+    ),
+    (
+        "break-glass assigned nowhere",
+        "shared-services",
+        {"identityCenter.assignments.BreakGlass": []},
+        [f"{P}:identityCenter.assignments.BreakGlass", "every account"],
+    ),
+    (
+        "assignment to an unknown account",
+        "shared-services",
+        {"identityCenter.assignments.Developer": ["dev"]},
+        [f"{P}:identityCenter.assignments.Developer", '"dev"'],
+    ),
+    ("bad organization root", "shared-services", {"organization.rootId": "root"}, [f"{P}:organization.rootId"]),
+    ("network in shared-services", "shared-services", {"network": {}}, [f"{P}:network", "runs no network"]),
+    ("organization in an environment", "prod", {"organization": {}}, [f"{P}:organization", "runs no organization"]),
+    (
         "reserved master user name",
         "stg",
         {"database.masterUsername": "postgres"},

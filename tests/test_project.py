@@ -15,7 +15,16 @@ from tests.support import copy_project, offline_plan
 
 SIMPLE_TYPES = {"string", "integer", "boolean", "array"}
 DECLARATION_KEYS = {"type", "items", "description", "secret", "default", "value"}
-ORG_WIDE_KEYS = {"namePrefix", "allowedRegions", "addressPlan"}
+ORG_WIDE_KEYS = {
+    "namePrefix",
+    "allowedRegions",
+    "addressPlan",
+    "addonVersions",
+    "githubRepository",
+    "deployerRoleName",
+    "previewerRoleName",
+    "breakGlassRoleName",
+}
 
 
 def test_project_runs_python_from_its_virtualenv() -> None:
@@ -103,6 +112,11 @@ def test_readme_documents_every_config_key() -> None:
         for k in ("families", "sizes", "cpuLimit", "memoryLimitGiB", "onDemandBaseCpu", "spot")
     ]
     keys += ["workloads.vpaChartVersion"]
+    keys += ["identity.ssoRoleArns", "identity.developerAccess", "organization.rootId", "organization.createAccounts"]
+    keys += ["organization.accounts", "organization.memberAccessRoleName", "organization.sandboxDeniedInstanceTypes"]
+    keys += ["organization.cloudTrailRetentionDays", "identityCenter.groups", "identityCenter.assignments"]
+    keys += ["ci.imagePublisherSubjects", "artifacts.repositories", "artifacts.keepTaggedImages"]
+    keys += ["artifacts.expireUntaggedDays", "artifacts.enhancedScanning", "artifacts.stateNoncurrentVersionDays"]
     keys += [
         f"database.{k}"
         for k in (

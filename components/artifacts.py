@@ -1,0 +1,135 @@
+"""Artifacts: the platform's container registry, in the shared-services account.
+
+Creates a customer KMS key and, per configured repository, an ECR repository with immutable tags, scan on push and
+KMS encryption, a lifecycle policy (untagged images expire, a bounded number of tagged images kept) and a repository
+policy that lets the environment accounts pull. Registry-wide enhanced scanning (Amazon Inspector, continuous) when
+configured.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from core import access, iam
+from core.context import StackContext
+from core.sections.organization import ArtifactsConfig
+from core.tags import merge_tags
+
+TYPE = "aws-platform:platform:Artifacts"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArtifactsArgs:
+    ctx: StackContext
+    """Context of the shared-services account (the registry's account)."""
+    config: ArtifactsConfig
+    pull_account_ids: Sequence[str]
+
+
+class Artifacts(pulumi.ComponentResource):
+    repository_urls: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: ArtifactsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE, name, None, opts)
+        ctx, cfg = args.ctx, args.config
+        child = pulumi.ResourceOptions(parent=self)
+        key = aws.kms.Key(
+            "registry",
+            description=f"{ctx.namer.base} container images",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=iam.kms_key_policy(
+                ctx,
+                [
+                    iam.via_services_statement(ctx, ("ecr",)),
+                    iam.statement(
+                        "EnvironmentAccountsPullThroughEcr",
+                        ["kms:Decrypt", "kms:DescribeKey"],
+                        principal={"AWS": sorted(f"arn:{ctx.partition}:iam::{a}:root" for a in args.pull_account_ids)},
+                        condition={"StringEquals": {"kms:ViaService": f"ecr.{ctx.region}.{ctx.dns_suffix}"}},
+                    ),
+                ],
+            ),
+            tags=merge_tags(ctx.tags, None, ctx.namer.physical("registry")),
+            opts=pulumi.ResourceOptions(parent=self, protect=ctx.protect),
+        )
+        self.repository_urls = {}
+        for repo in cfg.repositories:
+            repository = aws.ecr.Repository(
+                repo,
+                name=repo,
+                image_tag_mutability="IMMUTABLE",
+                image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
+                encryption_configurations=[
+                    aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS", kms_key=key.arn)
+                ],
+                force_delete=False,
+                tags=merge_tags(ctx.tags, None, ctx.namer.physical(f"ecr-{repo.replace('/', '-')}")),
+                opts=pulumi.ResourceOptions(parent=self, protect=ctx.protect),
+            )
+            aws.ecr.LifecyclePolicy(repo, repository=repository.name, policy=lifecycle_policy(cfg), opts=child)
+            aws.ecr.RepositoryPolicy(
+                repo,
+                repository=repository.name,
+                policy=access.ecr_pull_from_accounts(ctx.partition, args.pull_account_ids),
+                opts=child,
+            )
+            self.repository_urls[repo] = repository.repository_url
+        if cfg.enhanced_scanning:
+            aws.ecr.RegistryScanningConfiguration(
+                "enhanced",
+                scan_type="ENHANCED",
+                rules=[
+                    aws.ecr.RegistryScanningConfigurationRuleArgs(
+                        scan_frequency="CONTINUOUS_SCAN",
+                        repository_filters=[
+                            aws.ecr.RegistryScanningConfigurationRuleRepositoryFilterArgs(
+                                filter="*", filter_type="WILDCARD"
+                            )
+                        ],
+                    )
+                ],
+                opts=child,
+            )
+        self.register_outputs({"repositoryUrls": self.repository_urls})
+
+
+def repository_arns(ctx: StackContext, config: ArtifactsConfig) -> list[str]:
+    return [ctx.arn("ecr", f"repository/{repo}") for repo in config.repositories]
+
+
+def lifecycle_policy(cfg: ArtifactsConfig) -> str:
+    return json.dumps(
+        {
+            "rules": [
+                {
+                    "rulePriority": 1,
+                    "description": f"expire untagged images after {cfg.expire_untagged_days} days",
+                    "selection": {
+                        "tagStatus": "untagged",
+                        "countType": "sinceImagePushed",
+                        "countUnit": "days",
+                        "countNumber": cfg.expire_untagged_days,
+                    },
+                    "action": {"type": "expire"},
+                },
+                {
+                    "rulePriority": 2,
+                    "description": f"keep the newest {cfg.keep_tagged_images} tagged images",
+                    "selection": {
+                        "tagStatus": "tagged",
+                        "tagPatternList": ["*"],
+                        "countType": "imageCountMoreThan",
+                        "countNumber": cfg.keep_tagged_images,
+                    },
+                    "action": {"type": "expire"},
+                },
+            ]
+        },
+        sort_keys=True,
+    )

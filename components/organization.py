@@ -1,0 +1,173 @@
+"""Organization: OUs, optional account creation, service control policies and the organization CloudTrail.
+
+Creates (in the management account, or through `log_archive_provider` in the shared-services account):
+- OUs `workloads` (with `prod`, `stg`, `sandbox` below it) and `infrastructure`, under the configured root;
+- member accounts in their OUs when `organization.createAccounts` is true (protected; existing accounts are imported
+  instead, see the README);
+- the SCPs of `core.scp` (region restriction, data protection, account baseline, security services, and the sandbox
+  cost guard), minified, attached so no OU exceeds five direct attachments;
+- an organization trail (all regions, log file validation, KMS) into a versioned, encrypted, public-blocked,
+  TLS-only bucket with a lifecycle rule, in the shared-services account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.buckets import secure_bucket
+from core import iam, scp
+from core.context import StackContext
+from core.sections.organization import OrganizationConfig
+from core.tags import merge_tags
+
+TYPE = "aws-platform:platform:Organization"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrganizationArgs:
+    ctx: StackContext
+    config: OrganizationConfig
+    allowed_regions: tuple[str, ...]
+    exemptions: scp.Exemptions
+    log_archive_provider: pulumi.ProviderResource
+    """Provider of the shared-services account, which keeps the trail's bucket and key."""
+
+
+class Organization(pulumi.ComponentResource):
+    ou_ids: dict[str, pulumi.Output[str]]
+    policy_ids: dict[str, pulumi.Output[str]]
+    trail_arn: pulumi.Output[str]
+    trail_bucket: str
+
+    def __init__(self, name: str, args: OrganizationArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE, name, None, opts)
+        ctx, cfg = args.ctx, args.config
+        child = pulumi.ResourceOptions(parent=self)
+
+        ous: dict[str, aws.organizations.OrganizationalUnit] = {}
+        for key, parent_key in scp.OU_LAYOUT.items():
+            parent_id = cfg.root_id if parent_key is None else ous[parent_key].id
+            ous[key] = aws.organizations.OrganizationalUnit(
+                f"ou-{key}", name=key, parent_id=parent_id, tags=self._tags(ctx, f"ou-{key}"), opts=child
+            )
+        self.ou_ids = {key: ou.id for key, ou in ous.items()}
+
+        if cfg.create_accounts:
+            for account in cfg.accounts.values():
+                aws.organizations.Account(
+                    f"account-{account.key}",
+                    name=f"{ctx.namer.prefix}-{account.key}",
+                    email=account.email,
+                    parent_id=ous[scp.ACCOUNT_OU[account.key]].id,
+                    role_name=cfg.member_access_role,
+                    iam_user_access_to_billing="DENY",
+                    close_on_deletion=False,
+                    tags=self._tags(ctx, f"account-{account.key}"),
+                    # Never let a code change close an account.
+                    opts=pulumi.ResourceOptions(parent=self, protect=True, ignore_changes=["roleName"]),
+                )
+
+        policies = scp.organization_scps(
+            allowed_regions=args.allowed_regions,
+            exemptions=args.exemptions,
+            partition=ctx.partition,
+            sandbox_denied_types=cfg.sandbox_denied_instance_types,
+        )
+        self.policy_ids = {}
+        for policy in policies:
+            resource = aws.organizations.Policy(
+                f"scp-{policy.name}",
+                name=f"{ctx.namer.prefix}-{policy.name}",
+                description=policy.description,
+                type="SERVICE_CONTROL_POLICY",
+                content=policy.content,
+                tags=self._tags(ctx, f"scp-{policy.name}"),
+                opts=child,
+            )
+            self.policy_ids[policy.name] = resource.id
+            for target in policy.targets:
+                aws.organizations.PolicyAttachment(
+                    f"scp-{policy.name}-{target}", policy_id=resource.id, target_id=ous[target].id, opts=child
+                )
+
+        self.trail_bucket, self.trail_arn = self._trail(ctx, cfg, args.log_archive_provider)
+        self.register_outputs({"ouIds": self.ou_ids, "trailArn": self.trail_arn, "trailBucket": self.trail_bucket})
+
+    @staticmethod
+    def _tags(ctx: StackContext, name: str) -> dict[str, str]:
+        return merge_tags(ctx.tags, None, ctx.namer.physical(name))
+
+    def _trail(
+        self, ctx: StackContext, cfg: OrganizationConfig, provider: pulumi.ProviderResource
+    ) -> tuple[str, pulumi.Output[str]]:
+        archive = ctx.for_account(cfg.accounts["shared-services"].id)
+        in_archive = pulumi.ResourceOptions(parent=self, provider=provider)
+        trail_name = ctx.namer.physical("organization")
+        trail_arn = ctx.arn("cloudtrail", f"trail/{trail_name}")
+        cloudtrail = {"Service": ctx.service_principal("cloudtrail")}
+        from_this_trail = {"StringEquals": {"aws:SourceArn": trail_arn}}
+        key = aws.kms.Key(
+            "trail",
+            description=f"{ctx.namer.base} organization CloudTrail",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=iam.kms_key_policy(
+                archive,
+                [
+                    iam.statement(
+                        "CloudTrailEncrypts",
+                        "kms:GenerateDataKey*",
+                        principal=cloudtrail,
+                        condition={
+                            **from_this_trail,
+                            "StringLike": {
+                                "kms:EncryptionContext:aws:cloudtrail:arn": ctx.arn("cloudtrail", "trail/*", region="*")
+                            },
+                        },
+                    ),
+                    iam.statement("CloudTrailDescribesKey", "kms:DescribeKey", principal=cloudtrail),
+                ],
+            ),
+            tags=self._tags(ctx, "trail"),
+            opts=pulumi.ResourceOptions.merge(in_archive, pulumi.ResourceOptions(protect=ctx.protect)),
+        )
+        bucket_name = ctx.namer.physical("org-trail", archive.account_id, ctx.region, service="s3-bucket")
+        bucket_arn = f"arn:{ctx.partition}:s3:::{bucket_name}"
+        bucket = secure_bucket(
+            "trail",
+            ctx=archive,
+            parent=self,
+            bucket_name=bucket_name,
+            kms_key_arn=key.arn,
+            statements=[
+                iam.statement(
+                    "CloudTrailAclCheck", "s3:GetBucketAcl", bucket_arn, principal=cloudtrail, condition=from_this_trail
+                ),
+                iam.statement(
+                    "CloudTrailWrite",
+                    "s3:PutObject",
+                    f"{bucket_arn}/AWSLogs/*",
+                    principal=cloudtrail,
+                    condition=from_this_trail,
+                ),
+            ],
+            expire_days=cfg.cloudtrail_retention_days,
+            protect=ctx.protect,
+            opts=in_archive,
+        )
+        trail = aws.cloudtrail.Trail(
+            "organization",
+            name=trail_name,
+            s3_bucket_name=bucket.name,
+            is_organization_trail=True,
+            is_multi_region_trail=True,
+            include_global_service_events=True,
+            enable_log_file_validation=True,
+            kms_key_id=key.arn,
+            tags=self._tags(ctx, "organization-trail"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket.policy]),
+        )
+        return bucket_name, trail.arn

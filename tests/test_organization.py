@@ -1,0 +1,342 @@
+"""The shared-services stack: organization, SCPs, Identity Center, CI identity, artifacts, state and the trail."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from core import access, scp
+from core.sections.organization import OrganizationConfig
+from offline.mocks import Recorded
+from offline.plan import Plan
+from tests.iam_data import statements
+from tests.support import stack_config
+
+SHARED = "shared-services"
+
+
+def org() -> OrganizationConfig:
+    cfg = stack_config(SHARED).organization
+    assert cfg is not None
+    return cfg
+
+
+def shared_plan(plans: dict[str, Plan]) -> Plan:
+    return plans[SHARED]
+
+
+def scps(plan: Plan) -> dict[str, Recorded]:
+    return {r.name.removeprefix("scp-"): r for r in plan.by_type("aws:organizations/policy:Policy")}
+
+
+def account_of(plan: Plan, resource: Recorded) -> str:
+    (provider,) = [r for r in plan.resources if r.urn == resource.provider_urn]
+    return json.loads(provider.inputs["allowedAccountIds"])[0]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Service control policies
+
+
+def test_scps_are_minified_json_under_the_size_limit(plans: dict[str, Plan]) -> None:
+    policies = scps(shared_plan(plans))
+    assert set(policies) == {
+        "region-restriction",
+        "data-protection",
+        "account-baseline",
+        "security-services",
+        "sandbox-cost-guard",
+    }
+    for name, policy in policies.items():
+        content = policy.inputs["content"]
+        assert policy.inputs["type"] == "SERVICE_CONTROL_POLICY"
+        assert content == json.dumps(json.loads(content), separators=(",", ":"), sort_keys=True), name
+        assert len(content) <= scp.MAX_SCP_CHARACTERS, f"{name}: {len(content)} characters"
+        assert all(st["Effect"] == "Deny" for st in statements(json.loads(content))), name
+
+
+def test_at_most_five_scps_per_target_counting_full_aws_access(plans: dict[str, Plan]) -> None:
+    plan = shared_plan(plans)
+    ous = {
+        r.outputs["id"]: r.inputs["name"]
+        for r in plan.by_type("aws:organizations/organizationalUnit:OrganizationalUnit")
+    }
+    per_target: dict[str, int] = dict.fromkeys(ous.values(), 1)  # FullAWSAccess is attached to every OU
+    for attachment in plan.by_type("aws:organizations/policyAttachment:PolicyAttachment"):
+        per_target[ous[attachment.inputs["targetId"]]] += 1
+    assert max(per_target.values()) <= scp.MAX_SCPS_PER_TARGET, per_target
+    assert per_target == scp.attachments_per_target(
+        scp.organization_scps(
+            allowed_regions=["eu-west-1"],
+            exemptions=scp.Exemptions(break_glass_role="b", platform_role="p"),
+            partition="aws",
+            sandbox_denied_types=["p*"],
+        )
+    )
+
+
+def test_scps_are_attached_to_the_right_ous(plans: dict[str, Plan]) -> None:
+    plan = shared_plan(plans)
+    ous = {
+        r.outputs["id"]: r.inputs["name"]
+        for r in plan.by_type("aws:organizations/organizationalUnit:OrganizationalUnit")
+    }
+    policy_names = {
+        r.outputs["id"]: r.name.removeprefix("scp-") for r in plan.by_type("aws:organizations/policy:Policy")
+    }
+    attached: dict[str, set[str]] = {}
+    for a in plan.by_type("aws:organizations/policyAttachment:PolicyAttachment"):
+        attached.setdefault(policy_names[a.inputs["policyId"]], set()).add(ous[a.inputs["targetId"]])
+    for name in ("region-restriction", "data-protection", "account-baseline", "security-services"):
+        assert attached[name] == {"workloads", "infrastructure"}
+    assert attached["sandbox-cost-guard"] == {"sandbox"}
+    parents = {
+        r.inputs["name"]: r.inputs["parentId"]
+        for r in plan.by_type("aws:organizations/organizationalUnit:OrganizationalUnit")
+    }
+    workloads_id = next(i for i, n in ous.items() if n == "workloads")
+    assert {parents[e] for e in ("prod", "stg", "sandbox")} == {workloads_id}
+    assert parents["workloads"] == parents["infrastructure"] == org().root_id
+
+
+def _scp(plans: dict[str, Plan], name: str) -> dict[str, Any]:
+    return json.loads(scps(shared_plan(plans))[name].inputs["content"])
+
+
+def test_region_scp_exempts_the_global_services_and_break_glass(plans: dict[str, Plan]) -> None:
+    (st,) = statements(_scp(plans, "region-restriction"))
+    assert set(scp.REQUIRED_GLOBAL_SERVICES) <= set(st["NotAction"])
+    assert st["Condition"]["StringNotEquals"]["aws:RequestedRegion"] == sorted(stack_config(SHARED).allowed_regions)
+    exempt = st["Condition"]["ArnNotLike"]["aws:PrincipalARN"]
+    assert "arn:aws:iam::*:role/platform-break-glass" in exempt
+
+
+def test_data_protection_denies_unencrypted_storage_and_public_s3(plans: dict[str, Plan]) -> None:
+    by_sid = {st["Sid"]: st for st in statements(_scp(plans, "data-protection"))}
+    assert by_sid["DenyUnencryptedRds"]["Condition"] == {"Bool": {"rds:StorageEncrypted": "false"}}
+    assert by_sid["DenyUnencryptedEbs"]["Condition"] == {"Bool": {"ec2:Encrypted": "false"}}
+    # Uploads without an encryption header (relying on bucket default encryption) are not matched:
+    # StringNotEquals is false when the key is absent; an IfExists operator would break them.
+    s3 = by_sid["DenyNonKmsS3Uploads"]["Condition"]
+    assert list(s3) == ["StringNotEquals"]
+    assert by_sid["DenyChangingPublicAccessBlocks"]["Condition"]["ArnNotLike"]["aws:PrincipalARN"] == [
+        "arn:aws:iam::*:role/platform-break-glass",
+        "arn:aws:iam::*:role/pulumi-deployer",
+    ]
+    assert set(by_sid["DenyPublicAcls"]["Condition"]["StringEquals"]["s3:x-amz-acl"]) == set(scp.PUBLIC_ACLS)
+
+
+def test_mfa_is_required_only_of_iam_users(plans: dict[str, Plan]) -> None:
+    by_sid = {st["Sid"]: st for st in statements(_scp(plans, "account-baseline"))}
+    mfa = by_sid["RequireMfaForIamUsers"]
+    assert mfa["Condition"]["StringEquals"] == {"aws:PrincipalType": "User"}
+    assert mfa["Condition"]["BoolIfExists"] == {"aws:MultiFactorAuthPresent": "false"}
+    assert "*" not in mfa["Action"]
+    assert by_sid["DenyLeavingOrganization"]["Action"] == "organizations:LeaveOrganization"
+    assert by_sid["DenyRootUser"]["Condition"]["ArnLike"]["aws:PrincipalArn"] == "arn:aws:iam::*:root"
+
+
+def test_security_services_and_sandbox_guard(plans: dict[str, Plan]) -> None:
+    sids = {st["Sid"] for st in statements(_scp(plans, "security-services"))}
+    assert sids == {"ProtectCloudTrail", "ProtectGuardDuty", "ProtectConfig"}
+    guard = {st["Sid"]: st for st in statements(_scp(plans, "sandbox-cost-guard"))}
+    types = guard["DenyExpensiveInstanceTypes"]["Condition"]["StringLike"]["ec2:InstanceType"]
+    assert {"p*", "g*", "*.metal*"} <= set(types)
+
+
+def test_accounts_are_not_created_unless_asked(plans: dict[str, Plan]) -> None:
+    assert shared_plan(plans).by_type("aws:organizations/account:Account") == []
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Organization trail
+
+
+def test_organization_trail_is_multi_region_validated_and_encrypted(plans: dict[str, Plan]) -> None:
+    plan = shared_plan(plans)
+    (trail,) = plan.by_type("aws:cloudtrail/trail:Trail")
+    key = plan.one("aws:kms/key:Key", "trail")
+    assert trail.inputs["isOrganizationTrail"] is True
+    assert trail.inputs["isMultiRegionTrail"] is True
+    assert trail.inputs["enableLogFileValidation"] is True
+    assert trail.inputs["kmsKeyId"] == key.outputs["arn"]
+    bucket = plan.one("aws:s3/bucket:Bucket", "trail")
+    assert trail.inputs["s3BucketName"] == bucket.inputs["bucket"]
+    assert account_of(plan, bucket) == org().accounts["shared-services"].id
+    policy = json.loads(plan.one("aws:s3/bucketPolicy:BucketPolicy", "trail").inputs["policy"])
+    write = next(st for st in policy["Statement"] if st["Sid"] == "CloudTrailWrite")
+    assert write["Condition"]["StringEquals"]["aws:SourceArn"].endswith(":trail/plat-shared-services-organization")
+    assert plan.one("aws:s3/bucketPolicy:BucketPolicy", "trail").urn in trail.dependencies
+
+
+@pytest.mark.parametrize("bucket", ["trail", "state"])
+def test_buckets_are_versioned_encrypted_blocked_and_tls_only(plans: dict[str, Plan], bucket: str) -> None:
+    plan = shared_plan(plans)
+    resource = plan.one("aws:s3/bucket:Bucket", bucket)
+    assert resource.protect is True
+
+    def linked(typ: str) -> Recorded:
+        (found,) = [r for r in plan.by_type(typ) if r.property_dependencies.get("bucket") == [resource.urn]]
+        return found
+
+    assert linked("aws:s3/bucketVersioning:BucketVersioning").inputs["versioningConfiguration"]["status"] == "Enabled"
+    sse = linked("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    assert sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
+    block = linked("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    assert all(block[f] for f in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
+    policy = json.loads(linked("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    deny = next(st for st in policy["Statement"] if st["Sid"] == "DenyInsecureTransport")
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    ownership = linked("aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+    assert ownership.inputs["rule"]["objectOwnership"] == "BucketOwnerEnforced"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Identity Center
+
+
+def test_permission_sets_get_exactly_the_policies_their_names_promise(plans: dict[str, Plan]) -> None:
+    plan = shared_plan(plans)
+    sets = {r.inputs["name"]: r for r in plan.by_type("aws:ssoadmin/permissionSet:PermissionSet")}
+    attached: dict[str, set[str]] = {}
+    for a in plan.by_type("aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment"):
+        owner = next(n for n, r in sets.items() if r.outputs["arn"] == a.inputs["permissionSetArn"])
+        attached.setdefault(owner, set()).add(a.inputs["managedPolicyArn"].rsplit("/", 1)[-1])
+    assert attached == {
+        "PlatformAdmin": {"AdministratorAccess"},
+        "PlatformEngineer": {"PowerUserAccess"},
+        "Developer": {"ReadOnlyAccess"},
+        "ReadOnly": {"ReadOnlyAccess"},
+        "BreakGlass": {"AdministratorAccess"},
+    }
+    durations = {n: r.inputs["sessionDuration"] for n, r in sets.items()}
+    assert durations == {"PlatformAdmin": "PT1H", "PlatformEngineer": "PT4H", "Developer": "PT8H",
+                         "ReadOnly": "PT8H", "BreakGlass": "PT1H"}  # fmt: skip
+    (inline,) = plan.by_type("aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy")
+    assert inline.inputs["permissionSetArn"] == sets["Developer"].outputs["arn"]
+
+
+def test_developer_cannot_touch_iam_or_organizations_and_writes_only_in_sandbox(plans: dict[str, Plan]) -> None:
+    (inline,) = shared_plan(plans).by_type("aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy")
+    doc = json.loads(inline.inputs["inlinePolicy"])
+    actions = [a for st in statements(doc) for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])]
+    assert not [a for a in actions if a.split(":")[0] in ("iam", "organizations", "account", "sts")]
+    write = next(st for st in statements(doc) if st["Sid"] == "WriteInSandboxOnly")
+    assert write["Condition"] == {"StringEquals": {"aws:PrincipalAccount": org().accounts["sandbox"].id}}
+
+
+def test_groups_are_assigned_per_account_from_config(plans: dict[str, Plan]) -> None:
+    plan = shared_plan(plans)
+    ic = stack_config(SHARED).identity_center
+    assert ic is not None
+    assignments = plan.by_type("aws:ssoadmin/accountAssignment:AccountAssignment")
+    expected = sum(len(ic.groups[n]) * len(ic.assignments[n]) for n in ic.assignments)
+    assert len(assignments) == expected
+    sandbox_only = {a.inputs["targetId"] for a in assignments if a.name.startswith("Developer-")}
+    assert sandbox_only == {org().accounts[k].id for k in ("prod", "stg", "sandbox")}
+    assert all(a.inputs["principalType"] == "GROUP" for a in assignments)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# CI identity
+
+
+def _trust(role: Recorded) -> dict[str, Any]:
+    (st,) = statements(json.loads(role.inputs["assumeRolePolicy"]))
+    return st
+
+
+def test_github_trusts_pin_audience_and_a_specific_subject(plans: dict[str, Plan]) -> None:
+    plan = shared_plan(plans)
+    federated = [r for r in plan.by_type("aws:iam/role:Role") if "Federated" in _trust(r)["Principal"]]
+    assert len(federated) == 9  # deployer + previewer for 4 stacks, and the image publisher
+    for role in federated:
+        condition = _trust(role)["Condition"]
+        assert condition["StringEquals"]["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
+        subjects = (condition.get("StringLike") or condition["StringEquals"])["token.actions.githubusercontent.com:sub"]
+        subjects = [subjects] if isinstance(subjects, str) else subjects
+        for subject in subjects:
+            assert access.valid_subject(subject) is None, subject
+            assert subject.split(":")[1] != "*"
+            assert "/*" not in subject.split(":")[1]
+
+
+def test_deployers_trust_only_their_github_environment(plans: dict[str, Plan]) -> None:
+    plan = shared_plan(plans)
+    for stack in ("shared-services", "prod", "stg", "sandbox"):
+        deployer = plan.one("aws:iam/role:Role", f"deployer-{stack}")
+        previewer = plan.one("aws:iam/role:Role", f"previewer-{stack}")
+        sub = "token.actions.githubusercontent.com:sub"
+        assert _trust(deployer)["Condition"]["StringEquals"][sub] == f"repo:acme/aws-platform:environment:{stack}"
+        assert _trust(previewer)["Condition"]["StringEquals"][sub] == (
+            f"repo:acme/aws-platform:environment:{stack}-preview"
+        )
+        expected = stack_config(SHARED).account_id if stack == SHARED else org().accounts[stack].id
+        assert account_of(plan, deployer) == expected
+        assert deployer.inputs["name"] == "pulumi-deployer"
+
+
+def test_image_publisher_pushes_only_to_platform_repositories(plans: dict[str, Plan]) -> None:
+    plan = shared_plan(plans)
+    publisher = plan.one("aws:iam/role:Role", "image-publisher")
+    assert account_of(plan, publisher) == org().accounts["shared-services"].id
+    policy = json.loads(plan.one("aws:iam/rolePolicy:RolePolicy", "image-publisher").inputs["policy"])
+    push = next(st for st in policy["Statement"] if st["Sid"] == "PushToPlatformRepositories")
+    repos = {r.outputs["arn"] for r in plan.by_type("aws:ecr/repository:Repository")}
+    assert set(push["Resource"]) == repos
+    token = next(st for st in policy["Statement"] if st["Sid"] == "GetAuthorizationToken")
+    assert token["Action"] == "ecr:GetAuthorizationToken"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Artifacts and state
+
+
+def test_repositories_are_immutable_scanned_encrypted_and_pullable_by_environments(plans: dict[str, Plan]) -> None:
+    plan = shared_plan(plans)
+    key = plan.one("aws:kms/key:Key", "registry")
+    for repo in plan.by_type("aws:ecr/repository:Repository"):
+        assert repo.inputs["imageTagMutability"] == "IMMUTABLE"
+        assert repo.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
+        assert repo.inputs["encryptionConfigurations"] == [{"encryptionType": "KMS", "kmsKey": key.outputs["arn"]}]
+        assert repo.protect is True
+    for policy in plan.by_type("aws:ecr/repositoryPolicy:RepositoryPolicy"):
+        (st,) = statements(json.loads(policy.inputs["policy"]))
+        assert set(st["Principal"]["AWS"]) == {
+            f"arn:aws:iam::{org().accounts[k].id}:root" for k in ("prod", "stg", "sandbox")
+        }
+        assert "Resource" not in st
+    for lifecycle in plan.by_type("aws:ecr/lifecyclePolicy:LifecyclePolicy"):
+        rules = json.loads(lifecycle.inputs["policy"])["rules"]
+        assert {r["selection"]["tagStatus"] for r in rules} == {"untagged", "tagged"}
+    (scanning,) = plan.by_type("aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration")
+    assert scanning.inputs["scanType"] == "ENHANCED"
+
+
+def test_state_backend_and_secrets_key(plans: dict[str, Plan]) -> None:
+    plan = shared_plan(plans)
+    alias = plan.one("aws:kms/alias:Alias", "secrets")
+    assert alias.inputs["name"] == "alias/plat/shared-services/pulumi-secrets"
+    key = plan.one("aws:kms/key:Key", "secrets")
+    assert key.protect is True
+    principals = json.dumps([st.get("Principal") for st in statements(json.loads(key.inputs["policy"]))])
+    for account in [stack_config(SHARED).account_id, *(a.id for k, a in org().accounts.items() if k != SHARED)]:
+        assert f"arn:aws:iam::{account}:role/pulumi-deployer" in principals
+    state_bucket = plan.one("aws:s3/bucket:Bucket", "state")
+    assert state_bucket.inputs["bucket"] == plan.exports["stateBackend"]["bucket"]
+    # KMS refuses principals that do not exist yet: the key waits for every CI role (the component's children).
+    roles = {r.urn for r in plan.by_type("aws:iam/role:Role") if r.name.startswith(("deployer-", "previewer-"))}
+    assert roles <= set(key.dependencies)
+
+
+def test_member_account_providers_assume_the_organization_role(plans: dict[str, Plan]) -> None:
+    plan = shared_plan(plans)
+    providers = {p.name: p for p in plan.by_type("pulumi:providers:aws")}
+    assert set(providers) == {"aws", "aws-shared-services", "aws-prod", "aws-stg", "aws-sandbox"}
+    for key, account in org().accounts.items():
+        provider = providers[f"aws-{key}"].inputs
+        assert json.loads(provider["allowedAccountIds"]) == [account.id]
+        (role,) = json.loads(provider["assumeRoles"])
+        assert role["roleArn"] == f"arn:aws:iam::{account.id}:role/OrganizationAccountAccessRole"
