@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,18 @@ from offline.stackfiles import ROOT
 from tests.conftest import WORKLOAD_STACKS
 from tests.support import stack_config
 
-SCHEMAS = ROOT.parent / "shared" / "schemas" / "karpenter"
+
+def _schemas_dir() -> Path:
+    """The shared reference CRD schemas (not copied into the project): $PLATFORM_SCHEMAS, ../shared/schemas next to
+    the checkout, or the workspace's /work/shared/schemas."""
+    candidates = [os.environ.get("PLATFORM_SCHEMAS", ""), ROOT.parent / "shared" / "schemas", "/work/shared/schemas"]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "karpenter").is_dir():
+            return Path(candidate) / "karpenter"
+    raise FileNotFoundError(f"Karpenter CRD schemas not found; looked in {candidates} (set PLATFORM_SCHEMAS)")
+
+
+SCHEMAS = _schemas_dir()
 NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
 NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 RELEASE = "kubernetes:helm.sh/v3:Release"
