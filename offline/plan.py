@@ -13,11 +13,14 @@ bad stack or policy configuration (printed as the parser's message, without a tr
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import runpy
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -145,6 +148,33 @@ def write_json(plans: Sequence[Plan], path: Path) -> None:
     path.write_text(json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n")
 
 
+@dataclass
+class StackResult:
+    stack: str
+    plan: Plan | None
+    stdout: str
+    stderr: str
+    status: int
+
+
+def run_stack(stack: str, quiet: bool = False) -> StackResult:
+    """Render one stack and judge it with the policy pack; what main() prints, captured."""
+    out = io.StringIO()
+    try:
+        plan = render(stack)
+        plan.verdict = check(stack, plan.resources)
+    except (ConfigError, PolicyConfigError, StackFileError, FileNotFoundError) as err:
+        return StackResult(stack, None, "", f"{err}\n", 2)
+    failed = len(plan.verdict.mandatory)
+    if quiet:
+        out.write(f"stack {stack}: {len(plan.resources)} resources, {failed} mandatory policy violations\n")
+    else:
+        print_plan(plan, out)
+        print_verdict(plan.verdict, out)
+    stderr = f"stack {stack}: {failed} mandatory policy violation(s)\n" if failed else ""
+    return StackResult(stack, plan, out.getvalue(), stderr, 1 if failed else 0)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="offline.plan", description="Render stacks under the mock engine, without a cloud account."
@@ -152,33 +182,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--stack", action="append", help="stack to render (repeatable); default: every stack")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write every resource and export as JSON")
     parser.add_argument("--quiet", action="store_true", help="print only the summary line per stack")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="stacks rendered in parallel")
     args = parser.parse_args(argv)
 
     stacks = args.stack or stack_names()
-    plans: list[Plan] = []
-    status = 0
-    for stack in stacks:
-        try:
-            plan = render(stack)
-            plan.verdict = check(stack, plan.resources)
-        except (ConfigError, PolicyConfigError, StackFileError, FileNotFoundError) as err:
-            sys.stderr.write(f"{err}\n")
-            status = 2
-            continue
-        plans.append(plan)
-        failed = len(plan.verdict.mandatory)
-        if args.quiet:
-            sys.stdout.write(f"stack {stack}: {len(plan.resources)} resources, {failed} mandatory policy violations\n")
-        else:
-            print_plan(plan, sys.stdout)
-            print_verdict(plan.verdict, sys.stdout)
-        if failed:
-            sys.stderr.write(f"stack {stack}: {failed} mandatory policy violation(s)\n")
-            status = max(status, 1)
+    # Each stack renders in its own process (the Pulumi runtime is process-global); results print in stack order.
+    if args.jobs > 1 and len(stacks) > 1:
+        with ProcessPoolExecutor(max_workers=min(args.jobs, len(stacks))) as pool:
+            results = list(pool.map(run_stack, stacks, [args.quiet] * len(stacks)))
+    else:
+        results = [run_stack(stack, args.quiet) for stack in stacks]
+    for result in results:
+        sys.stdout.write(result.stdout)
+        sys.stderr.write(result.stderr)
     if args.json:
-        write_json(plans, args.json)
+        write_json([r.plan for r in results if r.plan is not None], args.json)
         sys.stdout.write(f"\nwrote {args.json}\n")
-    return status
+    return max((r.status for r in results), default=0)
 
 
 if __name__ == "__main__":
