@@ -35,6 +35,14 @@ from core.sections.organization import (
     parse_identity_center,
     parse_organization,
 )
+from core.sections.platform_services import (
+    DeliveryConfig,
+    EdgeConfig,
+    ObservabilityConfig,
+    parse_delivery,
+    parse_edge,
+    parse_observability,
+)
 from core.sections.workloads import WorkloadsConfig, parse_workloads
 from core.validate import MISSING, ConfigError, Problems, Section
 
@@ -92,6 +100,9 @@ class StackConfig:
     workloads: WorkloadsConfig | None = None
     database: DatabaseConfig | None = None
     identity: IdentityConfig | None = None
+    edge: EdgeConfig | None = None
+    observability: ObservabilityConfig | None = None
+    delivery: DeliveryConfig | None = None
     organization: OrganizationConfig | None = None
     identity_center: IdentityCenterConfig | None = None
     ci: CiConfig | None = None
@@ -188,6 +199,9 @@ def _workload_sections(
         "workloads": parse_workloads,
         "database": lambda s: parse_database(s, environment=environment),
         "identity": lambda s: parse_identity(s, environment=environment, account_id=account_id),
+        "edge": lambda s: parse_edge(s, environment=environment),
+        "observability": parse_observability,
+        "delivery": lambda s: parse_delivery(s, environment=environment),
     }
     for key, parser in parsers.items():
         sec = top.obj(key)
@@ -264,7 +278,8 @@ def parse(raw: Mapping[str, str], *, stack: str, project: str = PROJECT) -> Stac
     else:
         plan = check_address_plan(top, plan_raw)
 
-    workload_keys = ("network", "cluster", "karpenter", "workloads", "database", "identity")
+    workload_keys = ("network", "cluster", "karpenter", "workloads", "database", "identity", "edge", "observability",
+                     "delivery")  # fmt: skip
     shared_keys = ("organization", "identityCenter", "ci", "artifacts")
     sections: dict[str, Any] = {}
     if environment in WORKLOAD_ENVIRONMENTS:
@@ -329,6 +344,9 @@ def parse(raw: Mapping[str, str], *, stack: str, project: str = PROJECT) -> Stac
         workloads=sections.get("workloads"),
         database=sections.get("database"),
         identity=sections.get("identity"),
+        edge=sections.get("edge"),
+        observability=sections.get("observability"),
+        delivery=sections.get("delivery"),
         organization=sections.get("organization"),
         identity_center=sections.get("identityCenter"),
         ci=sections.get("ci"),
