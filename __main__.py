@@ -11,6 +11,7 @@ from components.artifacts import Artifacts, ArtifactsArgs, repository_arns
 from components.ci_identity import CiIdentity, CiIdentityArgs, CiTarget
 from components.cluster import Cluster, ClusterArgs
 from components.database import Database, DatabaseArgs
+from components.edge import Edge, EdgeArgs
 from components.identity import ClusterAccess, Identity, IdentityArgs
 from components.identity_center import IdentityCenter, IdentityCenterArgs
 from components.network import Network, NetworkArgs
@@ -26,6 +27,7 @@ from core.providers import aws_provider, component_opts, member_account_provider
 
 def environment(cfg: StackConfig, ctx: StackContext, aws: pulumi.ProviderResource) -> None:
     assert cfg.network and cfg.cluster and cfg.karpenter and cfg.workloads and cfg.database and cfg.identity
+    assert cfg.edge
     opts = component_opts(aws)
     network = Network("network", NetworkArgs(ctx=ctx, config=cfg.network, cluster_name=cfg.cluster_name), opts=opts)
     zones = cfg.network.availability_zones
@@ -88,6 +90,25 @@ def environment(cfg: StackConfig, ctx: StackContext, aws: pulumi.ProviderResourc
         ),
         opts=opts,
     )
+    # CloudFront's certificate and WAF live in us-east-1, whatever the stack's region.
+    global_aws = aws_provider(cfg, region="us-east-1", name="aws-us-east-1") if cfg.edge.cloudfront else None
+    edge = Edge(
+        "edge",
+        EdgeArgs(
+            ctx=ctx,
+            config=cfg.edge,
+            cluster_name=cfg.cluster_name,
+            vpc_id=network.vpc_id,
+            vpc_cidr=cfg.network.vpc_cidr,
+            public_subnet_ids=network.public_subnet_ids,
+            alb_security_group_id=network.alb_security_group_id,
+            node_security_group_id=cluster.node_security_group_id,
+            k8s_provider=cluster.provider,
+            global_provider=global_aws,
+            depends_on=[cluster],
+        ),
+        opts=opts,
+    )
 
     pulumi.export(
         "network",
@@ -137,6 +158,22 @@ def environment(cfg: StackConfig, ctx: StackContext, aws: pulumi.ProviderResourc
             "appRoleArn": database.app_role_arn,
             "securityGroupId": database.security_group_id,
             "alarmTopicArn": database.alarm_topic_arn,
+        },
+    )
+
+    pulumi.export(
+        "edge",
+        {
+            "ingressClass": edge.ingress_class_name,
+            "ingressGroup": edge.ingress_group,
+            "loadBalancerName": edge.load_balancer_name,
+            "webAclArn": edge.web_acl_arn,
+            "certificateArn": edge.certificate_arn,
+            "certificateValidationRecords": edge.certificate_validation_records,
+            "accessLogBucket": edge.access_log_bucket,
+            "nlbSecurityGroupId": edge.nlb_security_group_id,
+            "cloudFrontDomainName": edge.cloudfront_domain_name,
+            "spaBucket": edge.spa_bucket,
         },
     )
 

@@ -30,6 +30,10 @@ GLOBAL_SERVICES = (
     "wafv2:*", "wellarchitected:*",
 )  # fmt: skip
 
+# CloudFront's access-log delivery (CloudWatch Logs v2 vended logs) is configured in us-east-1 whatever the workload
+# region. These actions are allowed there as well as in the allowed regions, and nowhere else.
+US_EAST_1_EDGE_ACTIONS = ("logs:*Deliver*", "logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource")
+
 # The global services the reference example requires: tests assert the region SCP exempts every one.
 REQUIRED_GLOBAL_SERVICES = ("cloudfront:*", "iam:*", "organizations:*", "route53:*", "sts:*", "support:*", "kms:*")
 
@@ -96,13 +100,23 @@ def region_restriction(allowed_regions: Sequence[str], exemptions: Exemptions, p
             {
                 "Sid": "DenyOutsideAllowedRegions",
                 "Effect": "Deny",
-                "NotAction": sorted(GLOBAL_SERVICES),
+                "NotAction": sorted((*GLOBAL_SERVICES, *US_EAST_1_EDGE_ACTIONS)),
                 "Resource": "*",
                 "Condition": {
                     "StringNotEquals": {"aws:RequestedRegion": sorted(allowed_regions)},
                     **_except(exemptions, partition),
                 },
-            }
+            },
+            {
+                "Sid": "DenyEdgeLogDeliveryOutsideAllowedRegionsAndUsEast1",
+                "Effect": "Deny",
+                "Action": sorted(US_EAST_1_EDGE_ACTIONS),
+                "Resource": "*",
+                "Condition": {
+                    "StringNotEquals": {"aws:RequestedRegion": sorted({*allowed_regions, "us-east-1"})},
+                    **_except(exemptions, partition),
+                },
+            },
         ]
     )
 

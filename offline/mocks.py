@@ -140,6 +140,9 @@ class PlatformMocks(Mocks):
             "aws:rds/instance:Instance": f"arn:{p}:rds:{r}:{a}:db:{resource}",
             "aws:iam/instanceProfile:InstanceProfile": f"arn:{p}:iam::{a}:instance-profile/{resource}",
             "aws:iam/openIdConnectProvider:OpenIdConnectProvider": f"arn:{p}:iam::{a}:oidc-provider/{resource}",
+            "aws:acm/certificate:Certificate": f"arn:{p}:acm:{r}:{a}:certificate/{resource}",
+            "aws:cloudfront/distribution:Distribution": f"arn:{p}:cloudfront::{a}:distribution/{resource}",
+            "aws:route53/record:Record": f"arn:{p}:route53:::{resource}",
         }
         if typ in special:
             return special[typ]
@@ -212,6 +215,36 @@ class PlatformMocks(Mocks):
             "masterUserSecrets": [{"secretArn": secret, "kmsKeyId": inputs.get("masterUserSecretKmsKeyId"),
                                    "secretStatus": "active"}],
         }  # fmt: skip
+
+    def _amp_workspace(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:
+        workspace = f"ws-{token[:8]}-{token[8:12]}-{token[12:16]}-{token[16:20]}-{token[20:32]}"
+        return {
+            "arn": f"arn:{self.partition}:aps:{self.region}:{self.account_id}:workspace/{workspace}",
+            "prometheusEndpoint": f"https://aps-workspaces.{self.region}.amazonaws.com/workspaces/{workspace}/",
+        }
+
+    def _web_acl(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:
+        scope = "global" if inputs.get("scope") == "CLOUDFRONT" else "regional"
+        region = "us-east-1" if scope == "global" else self.region
+        uid = _digest(token, "webacl", length=32)
+        acl = f"{inputs.get('name', name)}/{uid[:8]}-{uid[8:12]}-{uid[12:16]}-{uid[16:20]}-{uid[20:]}"
+        return {"arn": f"arn:{self.partition}:wafv2:{region}:{self.account_id}:{scope}/webacl/{acl}"}
+
+    def _certificate(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:
+        domain = str(inputs.get("domainName", "example.com"))
+        record = {
+            "resourceRecordName": f"_{token[:32]}.{domain.removeprefix('*.')}.",
+            "resourceRecordType": "CNAME",
+            "resourceRecordValue": f"_{_digest(token, 'acm', length=32)}.xlfgrmvvlj.acm-validations.aws.",
+        }
+        names = [domain, *inputs.get("subjectAlternativeNames", [])]
+        return {"domainValidationOptions": [{"domainName": n, **record} for n in names], "status": "ISSUED"}
+
+    def _route53_record(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:
+        return {"fqdn": str(inputs.get("name", name)).rstrip(".")}
+
+    def _distribution(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:
+        return {"domainName": f"d{token[:13]}.cloudfront.net", "hostedZoneId": "Z2FDTNDATAQYW2", "status": "Deployed"}
 
     def _random_id(self, name: str, inputs: dict[str, Any], token: str) -> dict[str, Any]:
         length = int(inputs.get("byteLength", 4))
@@ -293,6 +326,11 @@ _COMPUTED: dict[str, Callable[[PlatformMocks, str, dict[str, Any], str], dict[st
     "aws:cloudtrail/trail:Trail": PlatformMocks._trail,
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": PlatformMocks._oidc_provider,
     "eks:index:Cluster": PlatformMocks._eks_component,
+    "aws:amp/workspace:Workspace": PlatformMocks._amp_workspace,
+    "aws:wafv2/webAcl:WebAcl": PlatformMocks._web_acl,
+    "aws:acm/certificate:Certificate": PlatformMocks._certificate,
+    "aws:cloudfront/distribution:Distribution": PlatformMocks._distribution,
+    "aws:route53/record:Record": PlatformMocks._route53_record,
 }
 
 

@@ -523,6 +523,87 @@ BAD_CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
         {"database.masterUsername": "postgres"},
         [f"{P}:database.masterUsername", '"postgres"', "reserved"],
     ),
+    (
+        "chart version not pinned",
+        "prod",
+        {"edge.lbControllerChartVersion": "latest"},
+        [f"{P}:edge.lbControllerChartVersion", '"latest"', "1.2.3"],
+    ),
+    ("domain with a scheme", "stg", {"edge.domain": "https://shop.example.com"}, [f"{P}:edge.domain", "DNS name"]),
+    (
+        "hosted zone id malformed",
+        "prod",
+        {"edge.hostedZoneId": "example.com"},
+        [f"{P}:edge.hostedZoneId", '"example.com"'],
+    ),
+    (
+        "ssl policy allowing TLS 1.0",
+        "prod",
+        {"edge.sslPolicy": "ELBSecurityPolicy-2016-08"},
+        [f"{P}:edge.sslPolicy", "ELBSecurityPolicy-TLS13-1-2-2021-06"],
+    ),
+    (
+        "waf rate limit below the minimum",
+        "stg",
+        {"edge.wafRateLimit": 10},
+        [f"{P}:edge.wafRateLimit", "10", "100-2000000000"],
+    ),
+    (
+        "nlb open to the world",
+        "prod",
+        {"edge.nlb.allowedCidrs": ["0.0.0.0/0"]},
+        [f"{P}:edge.nlb.allowedCidrs", '"0.0.0.0/0"', "specific client ranges"],
+    ),
+    (
+        "nlb scheme unknown",
+        "prod",
+        {"edge.nlb.scheme": "public"},
+        [f"{P}:edge.nlb.scheme", '"public"', "internet-facing"],
+    ),
+    (
+        "cloudfront without a zone",
+        "sandbox",
+        {"edge.cloudFront": {"domain": "www.sandbox.example.com"}},
+        [f"{P}:edge.cloudFront", "hostedZoneId"],
+    ),
+    ("typo in the edge section", "stg", {"edge.wafRatelimit": 100}, [f"{P}:edge.wafRatelimit", "no such key"]),
+    (
+        "log archive too short",
+        "prod",
+        {"observability.logArchiveDays": 7},
+        [f"{P}:observability.logArchiveDays", "7", "at least 30"],
+    ),
+    (
+        "alert e-mail malformed",
+        "stg",
+        {"observability.alertEmails": ["oncall"]},
+        [f"{P}:observability.alertEmails", '"oncall"', "e-mail"],
+    ),
+    (
+        "argo cd not highly available in prod",
+        "prod",
+        {"delivery.highAvailability": False},
+        [f"{P}:delivery.highAvailability", "false", "prod runs Argo CD highly available"],
+    ),
+    (
+        "canary error rate not a ratio",
+        "stg",
+        {"delivery.canaryMaxErrorRate": 5},
+        [f"{P}:delivery.canaryMaxErrorRate", "5", "between 0 and 1"],
+    ),
+    (
+        "gitops repository not a URL",
+        "prod",
+        {"delivery.gitops.repoUrl": "platform-gitops"},
+        [f"{P}:delivery.gitops.repoUrl", '"platform-gitops"'],
+    ),
+    (
+        "gitops path escaping the repository",
+        "prod",
+        {"delivery.gitops.path": "../other"},
+        [f"{P}:delivery.gitops.path", '"../other"', "relative"],
+    ),
+    ("edge section missing", "prod", {"edge": _DELETE}, [f"{P}:edge", "an object"]),
 ]
 
 

@@ -106,11 +106,17 @@ def _scp(plans: dict[str, Plan], name: str) -> dict[str, Any]:
 
 
 def test_region_scp_exempts_the_global_services_and_break_glass(plans: dict[str, Plan]) -> None:
-    (st,) = statements(_scp(plans, "region-restriction"))
+    st, edge = statements(_scp(plans, "region-restriction"))
     assert set(scp.REQUIRED_GLOBAL_SERVICES) <= set(st["NotAction"])
-    assert st["Condition"]["StringNotEquals"]["aws:RequestedRegion"] == sorted(stack_config(SHARED).allowed_regions)
+    allowed = sorted(stack_config(SHARED).allowed_regions)
+    assert st["Condition"]["StringNotEquals"]["aws:RequestedRegion"] == allowed
     exempt = st["Condition"]["ArnNotLike"]["aws:PrincipalARN"]
     assert "arn:aws:iam::*:role/platform-break-glass" in exempt
+    # CloudFront's log delivery is configured in us-east-1: those actions are allowed there too, and nowhere else.
+    assert set(edge["Action"]) == set(scp.US_EAST_1_EDGE_ACTIONS) <= set(st["NotAction"])
+    assert edge["Effect"] == "Deny"
+    assert edge["Condition"]["StringNotEquals"]["aws:RequestedRegion"] == sorted({*allowed, "us-east-1"})
+    assert edge["Condition"]["ArnNotLike"] == st["Condition"]["ArnNotLike"]
 
 
 def test_data_protection_denies_unencrypted_storage_and_public_s3(plans: dict[str, Plan]) -> None:

@@ -132,6 +132,27 @@ def test_readme_documents_every_config_key() -> None:
         f"workloads.namespaces.<name>.{k}"
         for k in ("quotaRequests", "quotaLimits", "quotaPods", "defaultRequest", "defaultLimit")
     ]
+    keys += [
+        f"edge.{k}"
+        for k in (
+            "lbControllerChartVersion", "domain", "hostedZoneId", "sslPolicy", "wafRateLimit", "accessLogDays",
+            "nlb.scheme", "nlb.allowedCidrs", "cloudFront.domain", "cloudFront.priceClass",
+        )
+    ]  # fmt: skip
+    keys += [
+        f"observability.{k}"
+        for k in (
+            "fluentBitChartVersion", "kubeStateMetricsChartVersion", "otelCollectorChartVersion", "logsToS3",
+            "logArchiveDays", "alertEmails",
+        )
+    ]  # fmt: skip
+    keys += [
+        f"delivery.{k}"
+        for k in (
+            "argoCdChartVersion", "rolloutsChartVersion", "highAvailability", "canaryMaxErrorRate", "gitops.repoUrl",
+            "gitops.path", "gitops.targetRevision",
+        )
+    ]  # fmt: skip
     for key in keys:
         assert f"`{key}`" in readme, f"README config reference lacks {key}"
 

@@ -9,7 +9,7 @@ import pytest
 from core.tags import REQUIRED_TAG_KEYS
 from offline.plan import Plan
 from tests.conftest import STACKS, WORKLOAD_STACKS
-from tests.support import taggable
+from tests.support import stack_config, taggable
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -36,7 +36,14 @@ def test_every_aws_resource_uses_an_explicit_pinned_provider(plans: dict[str, Pl
     providers = {p.urn: p for p in plan.by_type("pulumi:providers:aws")}
     assert all(json.loads(p.inputs["allowedAccountIds"]) for p in providers.values())
     if stack != "shared-services":
-        assert [p.name for p in providers.values()] == ["aws"]
+        # The stack's provider, plus the us-east-1 one CloudFront's certificate and WAF need (same account).
+        edge = stack_config(stack).edge
+        assert edge is not None
+        expected = ["aws", "aws-us-east-1"] if edge.cloudfront else ["aws"]
+        assert [p.name for p in providers.values()] == expected
+        assert {json.dumps(json.loads(p.inputs["allowedAccountIds"])) for p in providers.values()} == {
+            json.dumps([plan.exports["accountId"]])
+        }
     for r in plan.resources:
         if r.custom and r.type.startswith("aws:"):
             assert r.provider_urn in providers, f"{r.urn} uses {r.provider}"

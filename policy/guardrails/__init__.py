@@ -6,7 +6,18 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from guardrails import database, encryption, kubernetes, logs, network, public_access, regions, registry, tagging
+from guardrails import (
+    database,
+    edge,
+    encryption,
+    kubernetes,
+    logs,
+    network,
+    public_access,
+    regions,
+    registry,
+    tagging,
+)
 
 PACK_NAME = "aws-platform-guardrails"
 
@@ -15,6 +26,7 @@ ALL: list[Policy] = [
     *public_access.POLICIES,
     *regions.POLICIES,
     *network.POLICIES,
+    *edge.POLICIES,
     *database.POLICIES,
     *kubernetes.POLICIES,
     *registry.POLICIES,

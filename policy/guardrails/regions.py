@@ -10,13 +10,16 @@ from guardrails._util import ResourceArgs, config, fail, get, items
 
 MANDATORY = EnforcementLevel.MANDATORY
 DEFAULT_ALLOWED_REGIONS = ["eu-west-1", "eu-central-1"]
-# Resources that must live in us-east-1 whatever the workload region: CloudFront's certificate and WebACL, and the
-# log group a CLOUDFRONT-scope WebACL writes to.
+# Resources that must live in us-east-1 whatever the workload region: CloudFront's certificate and WebACL, the log
+# group a CLOUDFRONT-scope WebACL may write to, and the CloudFront access-log delivery (source, destination, delivery).
 DEFAULT_US_EAST_1_TYPES = [
     "aws:acm/certificate:Certificate",
     "aws:acm/certificateValidation:CertificateValidation",
     "aws:wafv2/webAcl:WebAcl",
     "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource",
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination",
+    "aws:cloudwatch/logDelivery:LogDelivery",
     "aws:cloudwatch/logGroup:LogGroup",
     "aws:kms/key:Key",
     "aws:kms/alias:Alias",
