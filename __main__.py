@@ -11,11 +11,13 @@ from components.artifacts import Artifacts, ArtifactsArgs, repository_arns
 from components.ci_identity import CiIdentity, CiIdentityArgs, CiTarget
 from components.cluster import Cluster, ClusterArgs
 from components.database import Database, DatabaseArgs
+from components.delivery import Delivery, DeliveryArgs
 from components.edge import Edge, EdgeArgs
 from components.identity import ClusterAccess, Identity, IdentityArgs
 from components.identity_center import IdentityCenter, IdentityCenterArgs
 from components.network import Network, NetworkArgs
 from components.nodepools import NodePools, NodePoolsArgs
+from components.observability import Observability, ObservabilityArgs
 from components.organization import Organization, OrganizationArgs
 from components.state_backend import StateBackend, StateBackendArgs
 from components.workloads import Workloads, WorkloadsArgs
@@ -27,7 +29,7 @@ from core.providers import aws_provider, component_opts, member_account_provider
 
 def environment(cfg: StackConfig, ctx: StackContext, aws: pulumi.ProviderResource) -> None:
     assert cfg.network and cfg.cluster and cfg.karpenter and cfg.workloads and cfg.database and cfg.identity
-    assert cfg.edge
+    assert cfg.edge and cfg.observability and cfg.delivery
     opts = component_opts(aws)
     network = Network("network", NetworkArgs(ctx=ctx, config=cfg.network, cluster_name=cfg.cluster_name), opts=opts)
     zones = cfg.network.availability_zones
@@ -109,6 +111,32 @@ def environment(cfg: StackConfig, ctx: StackContext, aws: pulumi.ProviderResourc
         ),
         opts=opts,
     )
+    observability = Observability(
+        "observability",
+        ObservabilityArgs(
+            ctx=ctx,
+            config=cfg.observability,
+            cluster_name=cfg.cluster_name,
+            k8s_provider=cluster.provider,
+            depends_on=[cluster],
+        ),
+        opts=opts,
+    )
+    delivery = Delivery(
+        "delivery",
+        DeliveryArgs(
+            ctx=ctx,
+            config=cfg.delivery,
+            cluster_name=cfg.cluster_name,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer=cluster.oidc_issuer,
+            prometheus_workspace_arn=observability.workspace_arn,
+            prometheus_endpoint=observability.prometheus_endpoint,
+            k8s_provider=cluster.provider,
+            depends_on=[cluster],
+        ),
+        opts=opts,
+    )
 
     pulumi.export(
         "network",
@@ -175,6 +203,18 @@ def environment(cfg: StackConfig, ctx: StackContext, aws: pulumi.ProviderResourc
             "cloudFrontDomainName": edge.cloudfront_domain_name,
             "spaBucket": edge.spa_bucket,
         },
+    )
+    pulumi.export(
+        "observability",
+        {
+            "prometheusWorkspaceArn": observability.workspace_arn,
+            "prometheusEndpoint": observability.prometheus_endpoint,
+            "alertTopicArn": observability.alert_topic_arn,
+            "applicationLogGroup": observability.application_log_group_name,
+        },
+    )
+    pulumi.export(
+        "delivery", {"argocdNamespace": delivery.argocd_namespace, "rolloutsRoleArn": delivery.rollouts_role_arn}
     )
 
 

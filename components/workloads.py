@@ -1,7 +1,8 @@
 """Workloads: the resource policy application namespaces run under, and vertical autoscaling.
 
 Creates:
-- each application namespace from config, with Pod Security Standards labels (restricted enforced);
+- each application namespace from config, with Pod Security Standards labels (restricted enforced) and the AWS Load
+  Balancer Controller's pod readiness gate label;
 - a LimitRange per namespace, so every container gets default requests and limits;
 - a ResourceQuota per namespace (requests, limits, pod count);
 - the Vertical Pod Autoscaler (Fairwinds chart, pinned), recommender only: it suggests requests, it does not evict.
@@ -24,6 +25,9 @@ from core.sections.workloads import NamespaceConfig, WorkloadsConfig
 TYPE = "aws-platform:platform:Workloads"
 VPA_REPOSITORY = "https://charts.fairwinds.com/stable"
 VPA_NAMESPACE = "vpa"
+READINESS_GATE_LABEL = {"elbv2.k8s.aws/pod-readiness-gate-inject": "enabled"}
+"""The AWS Load Balancer Controller injects its target-health readiness gate into pods of labelled namespaces, so a
+rollout only proceeds once the ALB sees the new pods healthy."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,7 +49,9 @@ class Workloads(pulumi.ComponentResource):
         for ns in args.config.namespaces.values():
             namespace = k8s.core.v1.Namespace(
                 ns.name,
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=ns.name, labels={**labels, **pod_security_labels()}),
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=ns.name, labels={**labels, **pod_security_labels(), **READINESS_GATE_LABEL}
+                ),
                 opts=k8s_opts,
             )
             in_ns = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[namespace]))

@@ -212,7 +212,11 @@ def test_alarms_on_cpu_storage_memory_and_connections(plans: dict[str, Plan], st
     for alarm in alarms.values():
         assert alarm["alarmActions"] == [topic.outputs["arn"]]
         assert alarm["dimensions"] == {"DBInstanceIdentifier": identifier}
-    emails = [s.inputs["endpoint"] for s in plan.by_type("aws:sns/topicSubscription:TopicSubscription")]
+    emails = [
+        s.inputs["endpoint"]
+        for s in plan.by_type("aws:sns/topicSubscription:TopicSubscription")
+        if s.inputs["topic"] == topic.outputs["arn"]
+    ]
     assert emails == list(cfg.emails)
 
 

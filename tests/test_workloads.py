@@ -14,11 +14,16 @@ def test_each_configured_namespace_gets_defaults_and_a_quota(plans: dict[str, Pl
     plan = plans[stack]
     cfg = stack_config(stack).workloads
     assert cfg is not None
-    namespaces = {r.inputs["metadata"]["name"]: r for r in plan.by_type("kubernetes:core/v1:Namespace")}
+    namespaces = {
+        r.inputs["metadata"]["name"]: r
+        for r in plan.by_type("kubernetes:core/v1:Namespace")
+        if r.parent and r.parent.endswith("$aws-platform:platform:Workloads::workloads")
+    }
     assert set(namespaces) == set(cfg.namespaces)
     for name, ns_cfg in cfg.namespaces.items():
         labels = namespaces[name].inputs["metadata"]["labels"]
         assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+        assert labels["elbv2.k8s.aws/pod-readiness-gate-inject"] == "enabled"
         (limits,) = [
             r for r in plan.by_type("kubernetes:core/v1:LimitRange") if r.inputs["metadata"]["namespace"] == name
         ]
