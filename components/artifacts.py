@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.blocks import customer_key
 from core import access, iam
 from core.context import StackContext
 from core.sections.organization import ArtifactsConfig
@@ -38,11 +39,10 @@ class Artifacts(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         ctx, cfg = args.ctx, args.config
         child = pulumi.ResourceOptions(parent=self)
-        key = aws.kms.Key(
+        key = customer_key(
             "registry",
+            ctx=ctx,
             description=f"{ctx.namer.base} container images",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
             policy=iam.kms_key_policy(
                 ctx,
                 [

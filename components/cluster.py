@@ -33,6 +33,7 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
+from components.blocks import customer_key
 from core import iam
 from core.context import StackContext
 from core.sections.cluster import ClusterConfig
@@ -90,11 +91,10 @@ class Cluster(pulumi.ComponentResource):
         cluster_name = args.name
         log_group_name = f"/aws/eks/{cluster_name}/cluster"
 
-        key = aws.kms.Key(
+        key = customer_key(
             "cluster",
+            ctx=ctx,
             description=f"EKS {cluster_name}: secrets envelope encryption, control-plane logs, node volumes",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
             policy=iam.kms_key_policy(
                 ctx,
                 [

@@ -30,6 +30,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from components.blocks import customer_key
 from core import iam
 from core.context import StackContext
 from core.sections.database import DatabaseConfig
@@ -78,11 +79,10 @@ class Database(pulumi.ComponentResource):
         stateful = pulumi.ResourceOptions(parent=self, protect=ctx.protect)
         identifier = ctx.namer.physical("postgres", service="rds")
 
-        key = aws.kms.Key(
+        key = customer_key(
             "database",
+            ctx=ctx,
             description=f"RDS {identifier}: storage, Performance Insights, master secret, logs, alarms",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
             policy=iam.kms_key_policy(
                 ctx,
                 [

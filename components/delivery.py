@@ -39,6 +39,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.blocks import pinned_release
 from components.cluster import SYSTEM_LABEL, SYSTEM_TOLERATION_POD
 from core import iam
 from core.context import StackContext
@@ -103,16 +104,12 @@ class Delivery(pulumi.ComponentResource):
 
         # Argo CD ---------------------------------------------------------------------------------------------------
         argocd_ns = self._namespace(ARGOCD_NAMESPACE, "baseline", k8s_opts, args.depends_on)
-        argocd = k8s.helm.v3.Release(
+        argocd = pinned_release(
             "argocd",
-            name="argocd",
             chart=ARGOCD_CHART,
             version=cfg.argocd_chart_version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=ARGO_HELM_REPOSITORY),
+            repository=ARGO_HELM_REPOSITORY,
             namespace=ARGOCD_NAMESPACE,
-            atomic=True,
-            cleanup_on_fail=True,
-            max_history=10,
             timeout=900,  # Redis HA starts its three StatefulSet pods one after the other
             values=argocd_values(cfg),
             opts=pulumi.ResourceOptions.merge(
@@ -168,16 +165,12 @@ class Delivery(pulumi.ComponentResource):
 
         # Argo Rollouts: controller and analysis ----------------------------------------------------------------------
         rollouts_ns = self._namespace(ROLLOUTS_NAMESPACE, "restricted", k8s_opts, args.depends_on)
-        rollouts = k8s.helm.v3.Release(
+        rollouts = pinned_release(
             "argo-rollouts",
-            name="argo-rollouts",
             chart=ROLLOUTS_CHART,
             version=cfg.rollouts_chart_version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=ARGO_HELM_REPOSITORY),
+            repository=ARGO_HELM_REPOSITORY,
             namespace=ROLLOUTS_NAMESPACE,
-            atomic=True,
-            cleanup_on_fail=True,
-            max_history=10,
             timeout=600,
             values=rollouts_values(role_arn=role.arn, region=ctx.region),
             opts=pulumi.ResourceOptions.merge(

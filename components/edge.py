@@ -35,6 +35,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.blocks import customer_key, pinned_release, pod_identity_role
 from components.buckets import secure_bucket
 from components.cluster import SYSTEM_LABEL, SYSTEM_TOLERATION_POD
 from core import edge as spec
@@ -154,46 +155,26 @@ class Edge(pulumi.ComponentResource):
             self.nlb_security_group_id = nlb_sg.id
 
         # Controller ------------------------------------------------------------------------------------------------
-        role = aws.iam.Role(
+        controller_role = pod_identity_role(
             "lb-controller",
-            name=ctx.namer.physical("lb-controller", service="iam-role"),
-            description=f"AWS Load Balancer Controller of {args.cluster_name} (EKS Pod Identity)",
-            assume_role_policy=iam.pod_identity_trust(
-                ctx,
-                cluster=args.cluster_name,
-                namespace=spec.LB_CONTROLLER_NAMESPACE,
-                service_account=spec.LB_CONTROLLER_SERVICE_ACCOUNT,
-            ),
-            tags=self._tags("lb-controller"),
-            opts=self._child,
-        )
-        policy = aws.iam.RolePolicy(
-            "lb-controller",
-            name="aws-load-balancer-controller",
-            role=role.id,
-            policy=spec.lb_controller_policy(ctx.partition),
-            opts=self._child,
-        )
-        association = aws.eks.PodIdentityAssociation(
-            "lb-controller",
-            cluster_name=args.cluster_name,
+            ctx=ctx,
+            cluster=args.cluster_name,
             namespace=spec.LB_CONTROLLER_NAMESPACE,
             service_account=spec.LB_CONTROLLER_SERVICE_ACCOUNT,
-            role_arn=role.arn,
+            description=f"AWS Load Balancer Controller of {args.cluster_name} (EKS Pod Identity)",
+            policy=spec.lb_controller_policy(ctx.partition),
+            policy_name="aws-load-balancer-controller",
             tags=self._tags("lb-controller"),
             opts=self._child,
         )
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
-        controller = k8s.helm.v3.Release(
+        controller = pinned_release(
             "lb-controller",
             name=spec.LB_CONTROLLER_CHART,
             chart=spec.LB_CONTROLLER_CHART,
             version=cfg.lb_controller_chart_version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=spec.LB_CONTROLLER_REPOSITORY),
+            repository=spec.LB_CONTROLLER_REPOSITORY,
             namespace=spec.LB_CONTROLLER_NAMESPACE,
-            atomic=True,
-            cleanup_on_fail=True,
-            max_history=10,
             values=spec.lb_controller_values(
                 cluster_name=args.cluster_name,
                 region=ctx.region,
@@ -204,7 +185,7 @@ class Edge(pulumi.ComponentResource):
                 system_label=SYSTEM_LABEL,
             ),
             opts=pulumi.ResourceOptions.merge(
-                k8s_opts, pulumi.ResourceOptions(depends_on=[association, policy, *args.depends_on])
+                k8s_opts, pulumi.ResourceOptions(depends_on=[*controller_role.ready, *args.depends_on])
             ),
         )
 
@@ -287,32 +268,36 @@ class Edge(pulumi.ComponentResource):
 
     def _logs_key(self) -> aws.kms.Key:
         ctx = self._ctx
-        key = aws.kms.Key(
+        return customer_key(
             "edge-logs",
+            ctx=ctx,
             description=f"{ctx.namer.base} WAF logs",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
             policy=iam.kms_key_policy(ctx, [iam.logs_key_statement(ctx, "aws-waf-logs-*")]),
             tags=self._tags("edge-logs"),
-            opts=self._stateful,
+            opts=self._child,
+            alias=ctx.namer.alias("edge-logs"),
         )
-        aws.kms.Alias("edge-logs", name=ctx.namer.alias("edge-logs"), target_key_id=key.key_id, opts=self._child)
-        return key
+
+    def _web_acl(
+        self, what: str, scope: str, purpose: str, rate_limit: int, opts: pulumi.ResourceOptions
+    ) -> aws.wafv2.WebAcl:
+        ctx = self._ctx
+        acl_name = ctx.namer.physical(what, service="wafv2")
+        return aws.wafv2.WebAcl(
+            what,
+            name=acl_name,
+            description=f"{ctx.namer.base} {purpose}",
+            scope=scope,
+            default_action={"allow": {}},
+            rules=spec.waf_rules(acl_name, rate_limit),
+            visibility_config=spec.waf_visibility(acl_name),
+            tags=self._tags(f"{what}-waf"),
+            opts=opts,
+        )
 
     def _regional_waf(self, cfg: EdgeConfig, key: aws.kms.Key) -> aws.wafv2.WebAcl:
         ctx = self._ctx
-        acl_name = ctx.namer.physical("alb", service="wafv2")
-        web_acl = aws.wafv2.WebAcl(
-            "alb",
-            name=acl_name,
-            description=f"{ctx.namer.base} public ALB",
-            scope="REGIONAL",
-            default_action={"allow": {}},
-            rules=spec.waf_rules(acl_name, cfg.waf_rate_limit),
-            visibility_config=spec.waf_visibility(acl_name),
-            tags=self._tags("alb-waf"),
-            opts=self._child,
-        )
+        web_acl = self._web_acl("alb", "REGIONAL", "public ALB", cfg.waf_rate_limit, self._child)
         group_name = spec.waf_log_group_name(ctx.namer.base, "alb")
         group = aws.cloudwatch.LogGroup(
             "waf-alb",
@@ -386,11 +371,10 @@ class Edge(pulumi.ComponentResource):
     def _cloudfront(self, cfg: EdgeConfig, cf: CloudFrontConfig, zone_id: str, global_provider: aws.Provider) -> None:
         ctx = self._ctx
         in_us_east_1 = pulumi.ResourceOptions(parent=self, provider=global_provider)
-        key = aws.kms.Key(
+        key = customer_key(
             "cdn",
+            ctx=ctx,
             description=f"{ctx.namer.base} SPA origin and CDN logs",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
             policy=iam.kms_key_policy(
                 ctx,
                 [
@@ -399,9 +383,9 @@ class Edge(pulumi.ComponentResource):
                 ],
             ),
             tags=self._tags("cdn"),
-            opts=self._stateful,
+            opts=self._child,
+            alias=ctx.namer.alias("cdn"),
         )
-        aws.kms.Alias("cdn", name=ctx.namer.alias("cdn"), target_key_id=key.key_id, opts=self._child)
 
         origin_name = ctx.namer.physical("spa", ctx.account_id, ctx.region, service="s3-bucket")
         origin = secure_bucket(
@@ -432,18 +416,7 @@ class Edge(pulumi.ComponentResource):
             protect=ctx.protect,
         )
 
-        acl_name = ctx.namer.physical("cdn", service="wafv2")
-        web_acl = aws.wafv2.WebAcl(
-            "cdn",
-            name=acl_name,
-            description=f"{ctx.namer.base} CloudFront SPA",
-            scope="CLOUDFRONT",
-            default_action={"allow": {}},
-            rules=spec.waf_rules(acl_name, cfg.waf_rate_limit),
-            visibility_config=spec.waf_visibility(acl_name),
-            tags=self._tags("cdn-waf"),
-            opts=in_us_east_1,
-        )
+        web_acl = self._web_acl("cdn", "CLOUDFRONT", "CloudFront SPA", cfg.waf_rate_limit, in_us_east_1)
         aws.wafv2.WebAclLoggingConfiguration(
             "cdn",
             resource_arn=web_acl.arn,

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.blocks import customer_key
 from core import iam
 from core.cidr import plan_subnets
 from core.context import StackContext
@@ -334,11 +335,10 @@ class Network(pulumi.ComponentResource):
     def _flow_logs(self, vpc: aws.ec2.Vpc) -> aws.cloudwatch.LogGroup:
         ctx = self._ctx
         group_name = ctx.namer.log_group("vpc", "flow-logs")
-        key = aws.kms.Key(
+        key = customer_key(
             "flow-logs",
+            ctx=ctx,
             description=f"{ctx.namer.base} VPC flow logs",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
             policy=iam.kms_key_policy(ctx, [iam.logs_key_statement(ctx, group_name)]),
             tags=self._tags("flow-logs"),
             opts=self._stateful,

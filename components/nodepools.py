@@ -26,6 +26,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.blocks import customer_key
 from components.cluster import NODE_MANAGED_POLICIES, SYSTEM_LABEL, SYSTEM_TOLERATION_POD
 from core import iam, karpenter
 from core import nodepool_manifests as manifests
@@ -215,11 +216,10 @@ class NodePools(pulumi.ComponentResource):
         ctx = self._ctx
         child = pulumi.ResourceOptions(parent=self)
         controller_arn = ctx.arn("iam", f"role/{controller_role_name}", region="")
-        key = aws.kms.Key(
+        key = customer_key(
             "interruption",
+            ctx=ctx,
             description=f"{ctx.namer.base} Karpenter interruption queue",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
             policy=iam.kms_key_policy(
                 ctx,
                 [

@@ -42,6 +42,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.blocks import customer_key, pinned_release, pod_identity_role
 from components.buckets import secure_bucket
 from components.cluster import SYSTEM_LABEL, SYSTEM_TOLERATION_POD
 from core import alert_rules, iam, karpenter
@@ -287,17 +288,15 @@ class Observability(pulumi.ComponentResource):
 
     def _key(self, name: str, purpose: str, statements: Sequence[iam.Statement]) -> aws.kms.Key:
         ctx = self._ctx
-        key = aws.kms.Key(
+        return customer_key(
             name,
+            ctx=ctx,
             description=f"{ctx.namer.base} observability: {purpose}",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
             policy=iam.kms_key_policy(ctx, statements),
             tags=self._tags(f"observability-{name}"),
-            opts=self._stateful,
+            opts=self._child,
+            alias=ctx.namer.alias("observability", name),
         )
-        aws.kms.Alias(name, name=ctx.namer.alias("observability", name), target_key_id=key.key_id, opts=self._child)
-        return key
 
     def _namespace(self, name: str, pod_security: str) -> k8s.core.v1.Namespace:
         manifest = namespace_manifest(name, pod_security, environment=self._ctx.environment)
@@ -314,35 +313,19 @@ class Observability(pulumi.ComponentResource):
         managed_policies: Sequence[str] = (),
     ) -> list[pulumi.Resource]:
         """An EKS Pod Identity role for one service account; returns what its pods must wait for."""
-        ctx = self._ctx
         cluster = self._args.cluster_name
-        role = aws.iam.Role(
+        return pod_identity_role(
             name,
-            name=ctx.namer.physical(name, service="iam-role"),
-            description=f"{description} ({cluster}, EKS Pod Identity)",
-            assume_role_policy=iam.pod_identity_trust(
-                ctx, cluster=cluster, namespace=namespace, service_account=service_account
-            ),
-            tags=self._tags(name),
-            opts=self._child,
-        )
-        inline = aws.iam.RolePolicy(name, name=name, role=role.id, policy=policy, opts=self._child)
-        attachments = [
-            aws.iam.RolePolicyAttachment(
-                f"{name}-{managed}", role=role.name, policy_arn=ctx.managed_policy(managed), opts=self._child
-            )
-            for managed in managed_policies
-        ]
-        association = aws.eks.PodIdentityAssociation(
-            name,
-            cluster_name=cluster,
+            ctx=self._ctx,
+            cluster=cluster,
             namespace=namespace,
             service_account=service_account,
-            role_arn=role.arn,
+            description=f"{description} ({cluster}, EKS Pod Identity)",
+            policy=policy,
             tags=self._tags(name),
             opts=self._child,
-        )
-        return [association, inline, *attachments]
+            managed_policies=managed_policies,
+        ).ready
 
     def _release(
         self,
@@ -355,17 +338,13 @@ class Observability(pulumi.ComponentResource):
         values: Mapping[str, Any],
         depends_on: Sequence[pulumi.Resource],
     ) -> k8s.helm.v3.Release:
-        return k8s.helm.v3.Release(
+        return pinned_release(
             name,
-            name=name,
             chart=chart,
             version=version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=repository),
+            repository=repository,
             namespace=namespace,
-            atomic=True,
-            cleanup_on_fail=True,
-            max_history=10,
-            values=dict(values),
+            values=values,
             opts=pulumi.ResourceOptions.merge(self._k8s, pulumi.ResourceOptions(depends_on=list(depends_on))),
         )
 

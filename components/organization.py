@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.blocks import customer_key
 from components.buckets import secure_bucket
 from core import iam, scp
 from core.context import StackContext
@@ -109,11 +110,10 @@ class Organization(pulumi.ComponentResource):
         trail_arn = ctx.arn("cloudtrail", f"trail/{trail_name}")
         cloudtrail = {"Service": ctx.service_principal("cloudtrail")}
         from_this_trail = {"StringEquals": {"aws:SourceArn": trail_arn}}
-        key = aws.kms.Key(
+        key = customer_key(
             "trail",
+            ctx=ctx,
             description=f"{ctx.namer.base} organization CloudTrail",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
             policy=iam.kms_key_policy(
                 archive,
                 [

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.blocks import customer_key
 from components.buckets import secure_bucket
 from core import iam
 from core.context import StackContext
@@ -42,11 +43,10 @@ class StateBackend(pulumi.ComponentResource):
         after_roles = pulumi.ResourceOptions(parent=self, protect=True, depends_on=list(args.depends_on))
         readers = sorted(args.previewer_role_arns)
         writers = sorted(args.deployer_role_arns)
-        state_key = aws.kms.Key(
+        state_key = customer_key(
             "state",
+            ctx=ctx,
             description=f"{ctx.namer.base} Pulumi state bucket",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
             policy=iam.kms_key_policy(
                 ctx,
                 [
@@ -61,11 +61,10 @@ class StateBackend(pulumi.ComponentResource):
             tags=merge_tags(ctx.tags, None, ctx.namer.physical("pulumi-state")),
             opts=after_roles,
         )
-        secrets_key = aws.kms.Key(
+        secrets_key = customer_key(
             "secrets",
+            ctx=ctx,
             description=f"{ctx.namer.base} Pulumi secrets provider (awskms://)",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
             policy=iam.kms_key_policy(
                 ctx,
                 [

@@ -18,6 +18,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.blocks import pinned_release
 from components.cluster import SYSTEM_LABEL, SYSTEM_TOLERATION_POD
 from core.context import StackContext
 from core.sections.workloads import NamespaceConfig, WorkloadsConfig
@@ -69,17 +70,13 @@ class Workloads(pulumi.ComponentResource):
             )
             self.namespaces.append(ns.name)
 
-        k8s.helm.v3.Release(
+        pinned_release(
             "vpa",
-            name="vpa",
             chart="vpa",
             version=args.config.vpa_chart_version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=VPA_REPOSITORY),
+            repository=VPA_REPOSITORY,
             namespace=VPA_NAMESPACE,
             create_namespace=True,
-            atomic=True,
-            cleanup_on_fail=True,
-            max_history=10,
             values=vpa_values(),
             opts=k8s_opts,
         )
