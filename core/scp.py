@@ -91,7 +91,15 @@ def _doc(statements: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _except(exemptions: Exemptions, partition: str) -> dict[str, Any]:
+    """Exempt the break-glass role and the platform (CI deployer) role: only for the public-access-block rule, which
+    the deployer must be able to set."""
     return {"ArnNotLike": {"aws:PrincipalARN": exemptions.principal_arns(partition)}}
+
+
+def _except_break_glass(exemptions: Exemptions, partition: str) -> dict[str, Any]:
+    """Exempt only the break-glass role: the CI deployer needs no region outside the allowed ones (global services
+    and us-east-1 edge actions are exempt already) and never switches security services or default encryption off."""
+    return {"ArnNotLike": {"aws:PrincipalARN": [f"arn:{partition}:iam::*:role/{exemptions.break_glass_role}"]}}
 
 
 def region_restriction(allowed_regions: Sequence[str], exemptions: Exemptions, partition: str) -> dict[str, Any]:
@@ -104,7 +112,7 @@ def region_restriction(allowed_regions: Sequence[str], exemptions: Exemptions, p
                 "Resource": "*",
                 "Condition": {
                     "StringNotEquals": {"aws:RequestedRegion": sorted(allowed_regions)},
-                    **_except(exemptions, partition),
+                    **_except_break_glass(exemptions, partition),
                 },
             },
             {
@@ -114,7 +122,7 @@ def region_restriction(allowed_regions: Sequence[str], exemptions: Exemptions, p
                 "Resource": "*",
                 "Condition": {
                     "StringNotEquals": {"aws:RequestedRegion": sorted({*allowed_regions, "us-east-1"})},
-                    **_except(exemptions, partition),
+                    **_except_break_glass(exemptions, partition),
                 },
             },
         ]
@@ -151,16 +159,20 @@ def data_protection(exemptions: Exemptions, partition: str) -> dict[str, Any]:
                 "Effect": "Deny",
                 "Action": "ec2:DisableEbsEncryptionByDefault",
                 "Resource": "*",
-                "Condition": _except(exemptions, partition),
+                "Condition": _except_break_glass(exemptions, partition),
             },
             {
-                # Only uploads that explicitly ask for something else than KMS: a missing header makes the condition
-                # false, so uploads relying on the bucket's default encryption keep working.
+                # Only uploads that explicitly ask for something else than KMS. A negated operator is true when the
+                # key is absent, so the Null test (header present) is what keeps uploads that send no header, and
+                # rely on the bucket's default encryption, working.
                 "Sid": "DenyNonKmsS3Uploads",
                 "Effect": "Deny",
                 "Action": "s3:PutObject",
                 "Resource": "*",
-                "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": ["aws:kms", "aws:kms:dsse"]}},
+                "Condition": {
+                    "StringNotEquals": {"s3:x-amz-server-side-encryption": ["aws:kms", "aws:kms:dsse"]},
+                    "Null": {"s3:x-amz-server-side-encryption": "false"},
+                },
             },
             {
                 "Sid": "DenyChangingPublicAccessBlocks",
@@ -213,15 +225,15 @@ def account_baseline(partition: str) -> dict[str, Any]:
 
 
 def security_services(exemptions: Exemptions, partition: str) -> dict[str, Any]:
-    """CloudTrail, GuardDuty and Config cannot be switched off or changed, except by the exempt roles."""
+    """CloudTrail, GuardDuty and Config cannot be switched off or changed, except by the break-glass role."""
     return _doc(
         [
             {"Sid": "ProtectCloudTrail", "Effect": "Deny", "Action": list(CLOUDTRAIL_ACTIONS), "Resource": "*",
-             "Condition": _except(exemptions, partition)},
+             "Condition": _except_break_glass(exemptions, partition)},
             {"Sid": "ProtectGuardDuty", "Effect": "Deny", "Action": list(GUARDDUTY_ACTIONS), "Resource": "*",
-             "Condition": _except(exemptions, partition)},
+             "Condition": _except_break_glass(exemptions, partition)},
             {"Sid": "ProtectConfig", "Effect": "Deny", "Action": list(CONFIG_ACTIONS), "Resource": "*",
-             "Condition": _except(exemptions, partition)},
+             "Condition": _except_break_glass(exemptions, partition)},
         ]
     )  # fmt: skip
 

@@ -105,13 +105,43 @@ def _scp(plans: dict[str, Plan], name: str) -> dict[str, Any]:
     return json.loads(scps(shared_plan(plans))[name].inputs["content"])
 
 
+def condition_matches(condition: dict[str, Any], request: dict[str, str]) -> bool:
+    """IAM condition evaluation for the operators the SCPs use (all blocks ANDed; values of one key ORed, except
+    that negated operators match only when no value matches, and are true when the key is absent)."""
+
+    def values(v: Any) -> list[str]:
+        return v if isinstance(v, list) else [v]
+
+    for operator, tests in condition.items():
+        for key, expected in tests.items():
+            present = key in request
+            if operator == "Null":
+                if (values(expected)[0] == "true") == present:
+                    return False
+            elif operator == "StringEquals":
+                if not present or request[key] not in values(expected):
+                    return False
+            elif operator == "StringNotEquals":
+                if present and request[key] in values(expected):
+                    return False
+            else:
+                raise AssertionError(f"operator {operator} not modelled")
+    return True
+
+
+def test_condition_model_follows_iam_on_missing_keys() -> None:
+    # The trap the S3 rule avoids: StringNotEquals alone also denies requests without the header.
+    assert condition_matches({"StringNotEquals": {"k": ["a"]}}, {}) is True
+    assert condition_matches({"StringNotEquals": {"k": ["a"]}, "Null": {"k": "false"}}, {}) is False
+
+
 def test_region_scp_exempts_the_global_services_and_break_glass(plans: dict[str, Plan]) -> None:
     st, edge = statements(_scp(plans, "region-restriction"))
     assert set(scp.REQUIRED_GLOBAL_SERVICES) <= set(st["NotAction"])
     allowed = sorted(stack_config(SHARED).allowed_regions)
     assert st["Condition"]["StringNotEquals"]["aws:RequestedRegion"] == allowed
-    exempt = st["Condition"]["ArnNotLike"]["aws:PrincipalARN"]
-    assert "arn:aws:iam::*:role/platform-break-glass" in exempt
+    # Only break-glass: the CI deployer needs no other region (global and us-east-1 edge actions are exempt).
+    assert st["Condition"]["ArnNotLike"]["aws:PrincipalARN"] == ["arn:aws:iam::*:role/platform-break-glass"]
     # CloudFront's log delivery is configured in us-east-1: those actions are allowed there too, and nowhere else.
     assert set(edge["Action"]) == set(scp.US_EAST_1_EDGE_ACTIONS) <= set(st["NotAction"])
     assert edge["Effect"] == "Deny"
@@ -123,10 +153,14 @@ def test_data_protection_denies_unencrypted_storage_and_public_s3(plans: dict[st
     by_sid = {st["Sid"]: st for st in statements(_scp(plans, "data-protection"))}
     assert by_sid["DenyUnencryptedRds"]["Condition"] == {"Bool": {"rds:StorageEncrypted": "false"}}
     assert by_sid["DenyUnencryptedEbs"]["Condition"] == {"Bool": {"ec2:Encrypted": "false"}}
-    # Uploads without an encryption header (relying on bucket default encryption) are not matched:
-    # StringNotEquals is false when the key is absent; an IfExists operator would break them.
+    # Only uploads that ask for non-KMS encryption are denied; uploads without the header (relying on the bucket's
+    # default encryption) are not. Evaluated with IAM's semantics: a negated operator is true on a missing key.
     s3 = by_sid["DenyNonKmsS3Uploads"]["Condition"]
-    assert list(s3) == ["StringNotEquals"]
+    header = "s3:x-amz-server-side-encryption"
+    assert condition_matches(s3, {header: "AES256"}) is True
+    assert condition_matches(s3, {}) is False
+    assert condition_matches(s3, {header: "aws:kms"}) is False
+    assert condition_matches(s3, {header: "aws:kms:dsse"}) is False
     assert by_sid["DenyChangingPublicAccessBlocks"]["Condition"]["ArnNotLike"]["aws:PrincipalARN"] == [
         "arn:aws:iam::*:role/platform-break-glass",
         "arn:aws:iam::*:role/pulumi-deployer",
@@ -145,8 +179,12 @@ def test_mfa_is_required_only_of_iam_users(plans: dict[str, Plan]) -> None:
 
 
 def test_security_services_and_sandbox_guard(plans: dict[str, Plan]) -> None:
-    sids = {st["Sid"] for st in statements(_scp(plans, "security-services"))}
-    assert sids == {"ProtectCloudTrail", "ProtectGuardDuty", "ProtectConfig"}
+    protections = statements(_scp(plans, "security-services"))
+    assert {st["Sid"] for st in protections} == {"ProtectCloudTrail", "ProtectGuardDuty", "ProtectConfig"}
+    # Nobody but break-glass may switch them off: not even the CI deployer.
+    ebs = {st["Sid"]: st for st in statements(_scp(plans, "data-protection"))}["DenyDisablingEbsEncryptionByDefault"]
+    for st in [*protections, ebs]:
+        assert st["Condition"]["ArnNotLike"]["aws:PrincipalARN"] == ["arn:aws:iam::*:role/platform-break-glass"]
     guard = {st["Sid"]: st for st in statements(_scp(plans, "sandbox-cost-guard"))}
     types = guard["DenyExpensiveInstanceTypes"]["Condition"]["StringLike"]["ec2:InstanceType"]
     assert {"p*", "g*", "*.metal*"} <= set(types)
