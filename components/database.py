@@ -401,12 +401,10 @@ def alarm_definitions(cfg: DatabaseConfig) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-BOOTSTRAP_SQL = """DO $$
-BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'app_user') THEN
-    EXECUTE format('CREATE ROLE %I LOGIN', :'app_user');
-  END IF;
-END $$;
+# psql does not substitute its variables inside dollar-quoted bodies (DO $$ ... $$), so the conditional CREATE ROLE
+# is a query whose result psql executes (\gexec): it returns the statement only when the role is missing.
+BOOTSTRAP_SQL = """SELECT format('CREATE ROLE %I LOGIN', :'app_user')
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'app_user') \\gexec
 GRANT rds_iam TO :"app_user";
 GRANT CONNECT ON DATABASE :"db_name" TO :"app_user";
 GRANT USAGE, CREATE ON SCHEMA public TO :"app_user";

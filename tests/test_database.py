@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from components.database import BOOTSTRAP_SQL
 from core.sections.database import DatabaseConfig, windows_overlap
 from offline.mocks import Recorded
 from offline.plan import Plan
@@ -273,3 +281,78 @@ def test_a_maintenance_window_inside_the_backup_window_always_overlaps(
     end_day = days[(days.index(day) + 1) % 7] if next_day else day
     maintenance = f"{day}:{inner // 60:02d}:{inner % 60:02d}-{end_day}:{inner_end // 60:02d}:{inner_end % 60:02d}"
     assert windows_overlap(backup, maintenance)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The bootstrap SQL, run the way the Job runs it
+
+
+def test_bootstrap_sql_uses_no_psql_variable_inside_a_dollar_quoted_body() -> None:
+    # psql leaves :'var' untouched inside $$ ... $$, which is then a syntax error on the server.
+    for body in BOOTSTRAP_SQL.split("$$")[1::2]:
+        assert ":'" not in body, body
+        assert ':"' not in body, body
+
+
+def _pg_bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    versions = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    return str(versions[-1]) if versions else None
+
+
+@pytest.fixture(scope="module")
+def local_postgres() -> Iterator[dict[str, str]]:
+    """A throwaway PostgreSQL server on a Unix socket, with an `rds_iam` role as RDS has."""
+    initdb, pg_ctl, psql = _pg_bin("initdb"), _pg_bin("pg_ctl"), shutil.which("psql")
+    if not (initdb and pg_ctl and psql):
+        pytest.skip("no local PostgreSQL server binaries (initdb, pg_ctl, psql)")
+    # Not under pytest's tmp dirs: those are private to root, and the server runs as another user.
+    root = Path(tempfile.mkdtemp(prefix="platform-pg-"))
+    data, sock = root / "data", root / "sock"
+    sock.mkdir()
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root
+        user = "postgres"
+        try:
+            pwd.getpwnam(user)
+        except KeyError:
+            pytest.skip("running as root without a postgres user")
+        shutil.chown(root, user)
+        shutil.chown(sock, user)
+        as_user = ["runuser", "-u", user, "--"]
+    subprocess.run([*as_user, initdb, "-D", str(data), "-U", "admin", "--auth=trust"], check=True,
+                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        [*as_user, pg_ctl, "-D", str(data), "-w", "-l", str(root / "log"), "-o", f"-k {sock} -c listen_addresses=''",
+         "start"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    env = {**os.environ, "PGHOST": str(sock), "PGUSER": "admin", "PGDATABASE": "postgres"}
+    try:
+        subprocess.run([psql, "-v", "ON_ERROR_STOP=1", "-c", "CREATE ROLE rds_iam", "-c", "CREATE DATABASE shop"],
+                       check=True, capture_output=True, env=env)  # fmt: skip
+        yield env
+    finally:
+        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "fast", "stop"], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_bootstrap_sql_creates_the_iam_user_and_is_idempotent(local_postgres: dict[str, str], tmp_path: Path) -> None:
+    sql = tmp_path / "bootstrap.sql"
+    sql.write_text(BOOTSTRAP_SQL)
+    sql.chmod(0o644)
+    env = {**local_postgres, "PGDATABASE": "shop"}
+    command = ["psql", "--set=ON_ERROR_STOP=1", "--set=app_user=shop_app", "--set=db_name=shop", f"--file={sql}"]
+    for _ in range(2):  # the Job may run again (backoff, a re-created Job): the second run must succeed too
+        result = subprocess.run(command, capture_output=True, text=True, env=env)
+        assert result.returncode == 0, result.stderr
+    query = (
+        "SELECT r.rolcanlogin, pg_has_role('shop_app', 'rds_iam', 'member'), "
+        "has_database_privilege('shop_app', 'shop', 'CONNECT'), has_schema_privilege('shop_app', 'public', 'CREATE') "
+        "FROM pg_roles r WHERE r.rolname = 'shop_app'"
+    )
+    out = subprocess.run(["psql", "-At", "-c", query], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.strip() == "t|t|t|t"
