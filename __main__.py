@@ -88,7 +88,7 @@ def environment(cfg: StackConfig, ctx: StackContext, aws: pulumi.ProviderResourc
             database_subnet_ids=[network.database_subnet_ids[az] for az in zones],
             app_security_group_id=cluster.node_security_group_id,
             k8s_provider=cluster.provider,
-            depends_on=[workloads],
+            depends_on=[cluster, workloads],
         ),
         opts=opts,
     )

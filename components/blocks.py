@@ -80,9 +80,13 @@ def pod_identity_role(
     role_name: str | None = None,
     policy_name: str | None = None,
     managed_policies: Sequence[str] = (),
+    cluster_resources: Sequence[pulumi.Resource] = (),
 ) -> PodRole:
     """Role `role_name` (default `<prefix>-<stack>-<logical>`) that only `namespace/service_account` of `cluster` in
-    this account can assume through EKS Pod Identity, with an inline `policy` and AWS managed policies."""
+    this account can assume through EKS Pod Identity, with an inline `policy` and AWS managed policies.
+
+    The cluster is named by a plain string, so the association waits for `cluster_resources` (the cluster component)
+    explicitly: otherwise a first `pulumi up` creates it while the cluster is still being created, and it fails."""
     role = aws.iam.Role(
         logical,
         name=role_name or ctx.namer.physical(logical, service="iam-role"),
@@ -107,7 +111,7 @@ def pod_identity_role(
         service_account=service_account,
         role_arn=role.arn,
         tags=dict(tags),
-        opts=opts,
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(cluster_resources))),
     )
     return PodRole(role=role, association=association, ready=[association, inline, *attachments])
 

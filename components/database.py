@@ -247,6 +247,8 @@ class Database(pulumi.ComponentResource):
     def _app_identity(self, args: DatabaseArgs, instance: aws.rds.Instance) -> aws.iam.Role:
         ctx, app = self._ctx, args.config.app
         child = pulumi.ResourceOptions(parent=self)
+        # The cluster is named by a plain string: wait for it, or a first `up` races its creation.
+        after_cluster = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
         role = aws.iam.Role(
             "app",
             description=f"{app.namespace}/{app.service_account}: IAM database authentication as {app.db_user}",
@@ -269,7 +271,7 @@ class Database(pulumi.ComponentResource):
             service_account=app.service_account,
             role_arn=role.arn,
             tags=self._tags("db-app"),
-            opts=child,
+            opts=after_cluster,
         )
         return role
 
@@ -279,6 +281,8 @@ class Database(pulumi.ComponentResource):
         """An in-cluster Job that creates the application's database user with rds_iam (idempotent)."""
         ctx, cfg = self._ctx, args.config
         child = pulumi.ResourceOptions(parent=self)
+        # The cluster is named by a plain string: wait for it, or a first `up` races its creation.
+        after_cluster = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
         role = aws.iam.Role(
             "bootstrap",
             description=f"{cfg.app.namespace}/{BOOTSTRAP_SERVICE_ACCOUNT}: reads the master secret once",
@@ -308,7 +312,7 @@ class Database(pulumi.ComponentResource):
             service_account=BOOTSTRAP_SERVICE_ACCOUNT,
             role_arn=role.arn,
             tags=self._tags("db-bootstrap"),
-            opts=child,
+            opts=after_cluster,
         )
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, depends_on=list(args.depends_on))
         account = k8s.core.v1.ServiceAccount(

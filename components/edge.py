@@ -166,6 +166,7 @@ class Edge(pulumi.ComponentResource):
             policy_name="aws-load-balancer-controller",
             tags=self._tags("lb-controller"),
             opts=self._child,
+            cluster_resources=args.depends_on,
         )
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
         controller = pinned_release(

@@ -89,7 +89,8 @@ class NodePools(pulumi.ComponentResource):
             principal_arn=node_role.arn,
             type="EC2_LINUX",
             tags=self._tags("karpenter-node"),
-            opts=child,
+            # The cluster is named by a plain string: wait for it explicitly, or a first `up` races its creation.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
         )
         self.node_role_arn = node_role.arn
         if cfg.create_spot_service_linked_role:
@@ -132,7 +133,7 @@ class NodePools(pulumi.ComponentResource):
             service_account=karpenter.SERVICE_ACCOUNT,
             role_arn=controller_role.arn,
             tags=self._tags("karpenter-controller"),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
         )
         self.controller_role_arn = controller_role.arn
 

@@ -325,6 +325,7 @@ class Observability(pulumi.ComponentResource):
             tags=self._tags(name),
             opts=self._child,
             managed_policies=managed_policies,
+            cluster_resources=self._args.depends_on,
         ).ready
 
     def _release(

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from core.tags import REQUIRED_TAG_KEYS
+from offline.mocks import Recorded
 from offline.plan import Plan
 from tests.conftest import STACKS, WORKLOAD_STACKS
 from tests.support import stack_config, taggable
@@ -91,3 +92,35 @@ def test_no_data_source_invokes_decide_the_plan(plans: dict[str, Plan]) -> None:
     prod = plans["prod"]
     azs = sorted({s.inputs["availabilityZone"] for s in prod.by_type("aws:ec2/subnet:Subnet")})
     assert azs == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+
+
+CLUSTER_BOUND = (
+    "aws:eks/podIdentityAssociation:PodIdentityAssociation",
+    "aws:eks/accessEntry:AccessEntry",
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+)
+
+
+@pytest.mark.parametrize("stack", WORKLOAD_STACKS)
+def test_everything_that_names_the_cluster_waits_for_it(plans: dict[str, Plan], stack: str) -> None:
+    """Pod Identity associations and access entries name the cluster by a plain string, so nothing orders them after
+    it unless they depend on it explicitly; without that a first `pulumi up` creates them while the cluster is still
+    being created, and they fail."""
+    plan = plans[stack]
+    cluster = plan.one("eks:index:Cluster")
+    bound = [r for r in plan.resources if r.type in CLUSTER_BOUND]
+    assert len(bound) >= 8
+    by_urn = {r.urn: r for r in plan.resources}
+
+    def waits_for_cluster(resource: Recorded, seen: set[str]) -> bool:
+        for dep in resource.dependencies:
+            if dep == cluster.urn:
+                return True
+            if dep not in seen and dep in by_urn:
+                seen.add(dep)
+                if waits_for_cluster(by_urn[dep], seen):
+                    return True
+        return False
+
+    late = [r.urn for r in bound if not waits_for_cluster(r, set())]
+    assert late == []
