@@ -674,3 +674,9 @@ def test_bad_stack_name_is_rejected() -> None:
 def test_pulumi_engine_keys_are_ignored() -> None:
     cfg = parse(raw_config("prod", {"pulumi:tags": '{"a": "b"}'}), stack="prod")
     assert cfg.environment == "prod"
+
+
+def test_kubernetes_version_defaults_to_the_tracked_version() -> None:
+    cfg = parse_stack("sandbox", {"cluster.kubernetesVersion": _DELETE})
+    assert cfg.cluster is not None
+    assert cfg.cluster.kubernetes_version == "1.34"

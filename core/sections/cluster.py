@@ -12,6 +12,8 @@ from core.sections.common import ROLE_ARN, STRICT_ENVIRONMENTS
 from core.validate import MISSING, Section
 
 SUPPORTED_KUBERNETES_VERSIONS = ("1.34", "1.35", "1.36")
+DEFAULT_KUBERNETES_VERSION = "1.34"
+"""The tracked version (the platform's baseline); stacks pin theirs explicitly and move it up quarterly."""
 """Kubernetes versions in EKS standard support that this platform accepts (late 2026: 1.34 until 2026-12-02, then
 1.35 and 1.36). A version also needs an addonVersions entry before a stack can use it."""
 
@@ -139,7 +141,9 @@ def _addon_versions(top: Section, version: str, table: Any) -> dict[str, str] | 
 def parse_cluster(
     sec: Section, top: Section, *, environment: str, account_id: str | None, addon_table: Any
 ) -> ClusterConfig | None:
-    version = sec.string("kubernetesVersion", allowed='a Kubernetes minor version such as "1.34"')
+    version = sec.string(
+        "kubernetesVersion", default=DEFAULT_KUBERNETES_VERSION, allowed='a Kubernetes minor version such as "1.34"'
+    )
     upgrade_policy = sec.choice("upgradePolicy", UPGRADE_POLICIES, default="STANDARD")
     public = sec.boolean("endpointPublicAccess", default=False)
     cidrs = sec.string_list("publicAccessCidrs", default=[])
