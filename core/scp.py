@@ -18,7 +18,7 @@ MAX_SCPS_PER_TARGET = 5
 
 # Global services exempted from the region restriction: the AWS reference example's list
 # (aws-samples/service-control-policy-examples, Region-controls/Deny-access-to-AWS-based-on-the-requested-AWS-region)
-# plus account:* and sso/identitystore reads that the console needs from any region.
+# plus account:*.
 GLOBAL_SERVICES = (
     "a4b:*", "account:*", "acm:*", "aws-marketplace-management:*", "aws-marketplace:*", "aws-portal:*", "budgets:*",
     "ce:*", "chime:*", "cloudfront:*", "config:*", "cur:*", "directconnect:*", "ec2:DescribeRegions",
