@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.iam import Statement, document, statement
+from core.iam import Statement, document, statement, trust_statement
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_AUDIENCE = "sts.amazonaws.com"
@@ -86,7 +86,7 @@ def github_trust(provider_arn: str, subjects: Sequence[str]) -> str:
     condition.setdefault(operator, {})[f"{GITHUB_OIDC_HOST}:sub"] = ordered[0] if len(ordered) == 1 else ordered
     return document(
         [
-            statement(
+            trust_statement(
                 "GitHubActions",
                 "sts:AssumeRoleWithWebIdentity",
                 principal={"Federated": provider_arn},

@@ -26,6 +26,8 @@ def statement(
     principal: Mapping[str, Any] | None = None,
     condition: Mapping[str, Any] | None = None,
 ) -> Statement:
+    """A statement of an identity policy (no principal) or a resource policy (with one). Trust policies use
+    `trust_statement`: IAM refuses a Resource element in them."""
     st: Statement = {"Sid": sid, "Effect": effect, "Action": _one_or_list(actions)}
     if resources is not None:  # resource policies of some services (ECR) take no Resource element
         st["Resource"] = _one_or_list(resources)
@@ -34,6 +36,14 @@ def statement(
     if condition:
         st["Condition"] = dict(condition)
     return st
+
+
+def trust_statement(
+    sid: str, actions: Sequence[str] | str, *, principal: Mapping[str, Any], condition: Mapping[str, Any] | None = None
+) -> Statement:
+    """A statement of a role's trust policy: a principal and no Resource element (`CreateRole` refuses one with
+    "MalformedPolicyDocument: Has prohibited field Resource")."""
+    return statement(sid, actions, None, principal=principal, condition=condition)
 
 
 def _one_or_list(value: Sequence[str] | str) -> str | list[str]:
@@ -59,7 +69,7 @@ def service_trust(
         condition["ArnLike"] = {"aws:SourceArn": source_arn}
     return document(
         [
-            statement(
+            trust_statement(
                 "ServiceAssumeRole",
                 list(actions),
                 principal={"Service": ctx.service_principal(service)},
@@ -74,7 +84,7 @@ def pod_identity_trust(ctx: StackContext, *, cluster: str, namespace: str, servi
     one namespace of one cluster in this account."""
     return document(
         [
-            statement(
+            trust_statement(
                 "EksPodIdentity",
                 ["sts:AssumeRole", "sts:TagSession"],
                 principal={"Service": ctx.service_principal("pods.eks")},
@@ -98,10 +108,13 @@ def kms_key_policy(ctx: StackContext, service_statements: Sequence[Statement] = 
 
 
 def logs_key_statement(ctx: StackContext, log_group_pattern: str) -> Statement:
-    """Let CloudWatch Logs use a key, only for log groups of this account matching `log_group_pattern`."""
+    """Let CloudWatch Logs use a key, only for log groups of this account matching `log_group_pattern`.
+
+    The CloudWatch Logs guide's example also lists `kms:Describe*`, but no Describe action carries the encryption
+    context this statement is conditioned on, so that part could never match; it is left out."""
     return statement(
         "CloudWatchLogsUsesKey",
-        ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+        ["kms:Decrypt*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
         principal={"Service": f"logs.{ctx.region}.{ctx.dns_suffix}"},
         condition={
             "ArnLike": {"kms:EncryptionContext:aws:logs:arn": ctx.arn("logs", f"log-group:{log_group_pattern}")}

@@ -130,7 +130,11 @@ def region_restriction(allowed_regions: Sequence[str], exemptions: Exemptions, p
 
 
 def data_protection(exemptions: Exemptions, partition: str) -> dict[str, Any]:
-    """Deny unencrypted RDS, EBS and S3 writes, and public S3: encryption at rest and no public buckets."""
+    """Deny unencrypted RDS, EBS and S3 writes, and public S3: encryption at rest and no public buckets.
+
+    `rds:StorageEncrypted` exists only on the create and restore-from-S3 actions (Service Authorization Reference).
+    Restores from a snapshot or to a point in time carry no such key, so a deny on them would never match: they
+    inherit the source's encryption, and the platform's databases and their snapshots are always encrypted."""
     return _doc(
         [
             {
@@ -140,8 +144,6 @@ def data_protection(exemptions: Exemptions, partition: str) -> dict[str, Any]:
                     "rds:CreateDBCluster",
                     "rds:CreateDBInstance",
                     "rds:RestoreDBClusterFromS3",
-                    "rds:RestoreDBClusterFromSnapshot",
-                    "rds:RestoreDBClusterToPointInTime",
                     "rds:RestoreDBInstanceFromS3",
                 ],
                 "Resource": "*",
@@ -239,16 +241,21 @@ def security_services(exemptions: Exemptions, partition: str) -> dict[str, Any]:
 
 
 def sandbox_cost_guard(denied_instance_types: Sequence[str]) -> dict[str, Any]:
-    """Sandbox only: no expensive instance families (GPU, accelerators, very large memory)."""
+    """Sandbox only: no expensive instance families (GPU, accelerators, very large memory).
+
+    `ec2:InstanceType` exists on RunInstances and CreateFleet but not on the legacy RequestSpotInstances, whose
+    instances the EC2 Spot service-linked role launches (out of the SCP's reach). That API is denied outright in the
+    sandbox: Karpenter uses CreateFleet, and AWS recommends against RequestSpotInstances."""
     return _doc(
         [
             {
                 "Sid": "DenyExpensiveInstanceTypes",
                 "Effect": "Deny",
-                "Action": ["ec2:RunInstances", "ec2:CreateFleet", "ec2:RequestSpotInstances"],
+                "Action": ["ec2:CreateFleet", "ec2:RunInstances"],
                 "Resource": "*",
                 "Condition": {"StringLike": {"ec2:InstanceType": sorted(denied_instance_types)}},
             },
+            {"Sid": "DenyLegacySpotRequests", "Effect": "Deny", "Action": "ec2:RequestSpotInstances", "Resource": "*"},
             {
                 "Sid": "DenyExpensiveDatabases",
                 "Effect": "Deny",
