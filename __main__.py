@@ -230,7 +230,11 @@ def shared_services(cfg: StackConfig, ctx: StackContext, aws: pulumi.ProviderRes
     shared_ctx = ctx.for_account(shared.id)
 
     Identity("identity", IdentityArgs(ctx=ctx), opts=opts)
-    Identity("identity-shared-services", IdentityArgs(ctx=shared_ctx), opts=component_opts(members["shared-services"]))
+    Identity(
+        "identity-shared-services",
+        IdentityArgs(ctx=shared_ctx, legacy_aliases=False),
+        opts=component_opts(members["shared-services"]),
+    )
     organization = Organization(
         "organization",
         OrganizationArgs(

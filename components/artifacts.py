@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.base import PlatformComponent
 from components.blocks import customer_key
 from core import access, iam
 from core.context import StackContext
@@ -32,14 +33,14 @@ class ArtifactsArgs:
     pull_account_ids: Sequence[str]
 
 
-class Artifacts(pulumi.ComponentResource):
+class Artifacts(PlatformComponent):
     repository_urls: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: ArtifactsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE, name, None, opts)
+        super().__init__(TYPE, name, opts)
         ctx, cfg = args.ctx, args.config
-        child = pulumi.ResourceOptions(parent=self)
         key = customer_key(
+            self,
             "registry",
             ctx=ctx,
             description=f"{ctx.namer.base} container images",
@@ -56,12 +57,11 @@ class Artifacts(pulumi.ComponentResource):
                 ],
             ),
             tags=merge_tags(ctx.tags, None, ctx.namer.physical("registry")),
-            opts=pulumi.ResourceOptions(parent=self, protect=ctx.protect),
         )
         self.repository_urls = {}
         for repo in cfg.repositories:
             repository = aws.ecr.Repository(
-                repo,
+                self.child_name(repo),
                 name=repo,
                 image_tag_mutability="IMMUTABLE",
                 image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
@@ -70,19 +70,24 @@ class Artifacts(pulumi.ComponentResource):
                 ],
                 force_delete=False,
                 tags=merge_tags(ctx.tags, None, ctx.namer.physical(f"ecr-{repo.replace('/', '-')}")),
-                opts=pulumi.ResourceOptions(parent=self, protect=ctx.protect),
+                opts=self.child_opts(repo, protect=ctx.protect),
             )
-            aws.ecr.LifecyclePolicy(repo, repository=repository.name, policy=lifecycle_policy(cfg), opts=child)
+            aws.ecr.LifecyclePolicy(
+                self.child_name(repo),
+                repository=repository.name,
+                policy=lifecycle_policy(cfg),
+                opts=self.child_opts(repo),
+            )
             aws.ecr.RepositoryPolicy(
-                repo,
+                self.child_name(repo),
                 repository=repository.name,
                 policy=access.ecr_pull_from_accounts(ctx.partition, args.pull_account_ids),
-                opts=child,
+                opts=self.child_opts(repo),
             )
             self.repository_urls[repo] = repository.repository_url
         if cfg.enhanced_scanning:
             aws.ecr.RegistryScanningConfiguration(
-                "enhanced",
+                self.child_name("enhanced"),
                 scan_type="ENHANCED",
                 rules=[
                     aws.ecr.RegistryScanningConfigurationRuleArgs(
@@ -94,7 +99,7 @@ class Artifacts(pulumi.ComponentResource):
                         ],
                     )
                 ],
-                opts=child,
+                opts=self.child_opts("enhanced"),
             )
         self.register_outputs({"repositoryUrls": self.repository_urls})
 

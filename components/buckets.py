@@ -1,6 +1,7 @@
 """A private, encrypted, versioned S3 bucket: the only way the platform creates buckets.
 
-`secure_bucket()` creates, as children of the calling component: the bucket, ownership controls (bucket owner
+`secure_bucket()` creates, as children of the calling component (`owner`, named and aliased by `key`): the
+bucket, ownership controls (bucket owner
 enforced: ACLs off), a public access block with all four flags, versioning, default encryption (SSE-KMS with a
 customer key and S3 Bucket Keys, or SSE-S3 only when a writer such as ALB access logging supports nothing else and
 the bucket carries an `EncryptionException` tag), a bucket policy that denies non-TLS access plus the caller's
@@ -17,6 +18,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.base import PlatformComponent
 from core import iam
 from core.context import StackContext
 from core.tags import merge_tags
@@ -44,10 +46,10 @@ def tls_only_statement(bucket_arn: str) -> iam.Statement:
 
 
 def secure_bucket(
-    logical: str,
+    owner: PlatformComponent,
+    key: str,
     *,
     ctx: StackContext,
-    parent: pulumi.Resource,
     bucket_name: str,
     kms_key_arn: pulumi.Input[str] | None,
     statements: Sequence[iam.Statement] = (),
@@ -55,14 +57,15 @@ def secure_bucket(
     noncurrent_days: int = 90,
     sse_s3_reason: str | None = None,
     protect: bool = False,
-    opts: pulumi.ResourceOptions | None = None,
+    provider: pulumi.ProviderResource | None = None,
+    depends_on: Sequence[pulumi.Resource] = (),
 ) -> Bucket:
     """Create the bucket and its guards. Policy documents stay plain strings: the bucket name is known."""
     if (kms_key_arn is None) == (sse_s3_reason is None):
         raise ValueError(f"bucket {bucket_name}: give a KMS key, or an SSE-S3 reason, not both or neither")
-    base = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=parent), opts)
-    child = pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions())
-    stateful = pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(protect=protect))
+    logical = owner.child_name(key)
+    child = owner.child_opts(key, provider=provider, depends_on=depends_on)
+    stateful = owner.child_opts(key, provider=provider, depends_on=depends_on, protect=protect)
     extra = {ENCRYPTION_EXCEPTION_TAG: sse_s3_reason} if sse_s3_reason else {}
     bucket = aws.s3.Bucket(
         logical,
@@ -116,7 +119,7 @@ def secure_bucket(
         bucket=bucket.id,
         policy=iam.document([tls_only_statement(arn), *statements]),
         # The public access block must exist first, or a policy with service principals can be refused.
-        opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[block])),
+        opts=owner.child_opts(key, provider=provider, depends_on=[*depends_on, block]),
     )
     rules = [
         aws.s3.BucketLifecycleConfigurationRuleArgs(

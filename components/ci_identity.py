@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.base import PlatformComponent
 from core import access
 from core.context import StackContext
 from core.tags import merge_tags
@@ -45,14 +46,14 @@ class CiIdentityArgs:
     repository_arns: Sequence[str]
 
 
-class CiIdentity(pulumi.ComponentResource):
+class CiIdentity(PlatformComponent):
     deployer_role_arns: dict[str, pulumi.Output[str]]
     previewer_role_arns: dict[str, pulumi.Output[str]]
     deployer_roles: list[aws.iam.Role]
     image_publisher_role_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: CiIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE, name, None, opts)
+        super().__init__(TYPE, name, opts)
         self._ctx = args.ctx
         self.deployer_role_arns, self.previewer_role_arns, self.deployer_roles = {}, {}, []
         providers: dict[str, tuple[str, aws.iam.OpenIdConnectProvider]] = {}
@@ -61,27 +62,27 @@ class CiIdentity(pulumi.ComponentResource):
                 providers[target.account_id] = self._oidc_provider(target)
         for target in args.targets:
             provider_arn, oidc = providers[target.account_id]
-            # IAM refuses a trust policy naming a federated provider that does not exist yet.
-            in_account = pulumi.ResourceOptions(parent=self, provider=target.provider, depends_on=[oidc])
             for kind, role_name, environment, policy in (
                 ("deployer", args.deployer_role_name, target.key, "AdministratorAccess"),
                 ("previewer", args.previewer_role_name, f"{target.key}-preview", "ReadOnlyAccess"),
             ):
                 subject = f"repo:{args.github_repository}:environment:{environment}"
+                key = f"{kind}-{target.key}"
                 role = aws.iam.Role(
-                    f"{kind}-{target.key}",
+                    self.child_name(key),
                     name=role_name,
                     description=f"GitHub Actions {kind} of stack {target.key} (environment {environment})",
                     assume_role_policy=access.github_trust(provider_arn, [subject]),
                     max_session_duration=3600 * 2,
-                    tags=self._tags(f"{kind}-{target.key}"),
-                    opts=in_account,
+                    tags=self._tags(key),
+                    # IAM refuses a trust policy naming a federated provider that does not exist yet.
+                    opts=self.child_opts(key, provider=target.provider, depends_on=[oidc]),
                 )
                 aws.iam.RolePolicyAttachment(
-                    f"{kind}-{target.key}",
+                    self.child_name(key),
                     role=role.name,
                     policy_arn=args.ctx.managed_policy(policy),
-                    opts=in_account,
+                    opts=self.child_opts(key, provider=target.provider, depends_on=[oidc]),
                 )
                 if kind == "deployer":
                     self.deployer_role_arns[target.key] = role.arn
@@ -90,21 +91,23 @@ class CiIdentity(pulumi.ComponentResource):
                     self.previewer_role_arns[target.key] = role.arn
 
         publisher = aws.iam.Role(
-            "image-publisher",
+            self.child_name("image-publisher"),
             name=args.ctx.namer.physical("image-publisher", service="iam-role"),
             description="GitHub Actions: push images to the platform's ECR repositories",
             assume_role_policy=access.github_trust(providers[args.publisher.account_id][0], args.publisher_subjects),
             max_session_duration=3600,
             tags=self._tags("image-publisher"),
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=args.publisher.provider, depends_on=[providers[args.publisher.account_id][1]]
+            opts=self.child_opts(
+                "image-publisher",
+                provider=args.publisher.provider,
+                depends_on=[providers[args.publisher.account_id][1]],
             ),
         )
         aws.iam.RolePolicy(
-            "image-publisher",
+            self.child_name("image-publisher"),
             role=publisher.id,
             policy=access.ecr_push_policy(args.repository_arns),
-            opts=pulumi.ResourceOptions(parent=self, provider=args.publisher.provider),
+            opts=self.child_opts("image-publisher", provider=args.publisher.provider),
         )
         self.image_publisher_role_arn = publisher.arn
         self.register_outputs(
@@ -120,11 +123,12 @@ class CiIdentity(pulumi.ComponentResource):
 
     def _oidc_provider(self, target: CiTarget) -> tuple[str, aws.iam.OpenIdConnectProvider]:
         ctx = self._ctx.for_account(target.account_id)
+        key = f"github-{target.account_id}"
         oidc = aws.iam.OpenIdConnectProvider(
-            f"github-{target.account_id}",
+            self.child_name(key),
             url=f"https://{access.GITHUB_OIDC_HOST}",
             client_id_lists=[access.GITHUB_AUDIENCE],
             tags=self._tags(f"github-oidc-{target.key}"),
-            opts=pulumi.ResourceOptions(parent=self, provider=target.provider),
+            opts=self.child_opts(key, provider=target.provider),
         )
         return ctx.arn("iam", f"oidc-provider/{access.GITHUB_OIDC_HOST}", region=""), oidc

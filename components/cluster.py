@@ -33,6 +33,7 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
+from components.base import PlatformComponent
 from components.blocks import customer_key
 from core import iam
 from core.context import StackContext
@@ -69,7 +70,7 @@ class ClusterArgs:
     private_subnet_ids: Sequence[pulumi.Input[str]]
 
 
-class Cluster(pulumi.ComponentResource):
+class Cluster(PlatformComponent):
     name: pulumi.Output[str]
     endpoint: pulumi.Output[str]
     certificate_authority: pulumi.Output[str]
@@ -83,15 +84,14 @@ class Cluster(pulumi.ComponentResource):
     provider: k8s.Provider
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE, name, None, opts)
+        super().__init__(TYPE, name, opts)
         self._ctx = ctx = args.ctx
         cfg = args.config
-        self._child = pulumi.ResourceOptions(parent=self)
-        stateful = pulumi.ResourceOptions(parent=self, protect=ctx.protect)
         cluster_name = args.name
         log_group_name = f"/aws/eks/{cluster_name}/cluster"
 
         key = customer_key(
+            self,
             "cluster",
             ctx=ctx,
             description=f"EKS {cluster_name}: secrets envelope encryption, control-plane logs, node volumes",
@@ -103,37 +103,36 @@ class Cluster(pulumi.ComponentResource):
                 ],
             ),
             tags=self._tags("cluster"),
-            opts=stateful,
+            alias=ctx.namer.alias("eks"),
         )
-        aws.kms.Alias("cluster", name=ctx.namer.alias("eks"), target_key_id=key.key_id, opts=self._child)
         self.kms_key_arn = key.arn
 
         log_group = aws.cloudwatch.LogGroup(
-            "control-plane",
+            self.child_name("control-plane"),
             name=log_group_name,
             retention_in_days=ctx.log_retention_days,
             kms_key_id=key.arn,
             tags=self._tags("control-plane-logs"),
-            opts=stateful,
+            opts=self.child_opts("control-plane", protect=ctx.protect),
         )
 
         service_role = aws.iam.Role(
-            "cluster",
+            self.child_name("cluster"),
             description=f"EKS control plane of {cluster_name}",
             assume_role_policy=iam.service_trust(
                 ctx, "eks", source_account=False, actions=("sts:AssumeRole", "sts:TagSession")
             ),
             tags=self._tags("cluster"),
-            opts=self._child,
+            opts=self.child_opts("cluster"),
         )
         aws.iam.RolePolicyAttachment(
-            "cluster-policy",
+            self.child_name("cluster-policy"),
             role=service_role.name,
             policy_arn=ctx.managed_policy("AmazonEKSClusterPolicy"),
-            opts=self._child,
+            opts=self.child_opts("cluster-policy"),
         )
         aws.iam.RolePolicy(
-            "cluster-encryption",
+            self.child_name("cluster-encryption"),
             role=service_role.id,
             policy=key.arn.apply(
                 lambda arn: iam.document(
@@ -146,7 +145,7 @@ class Cluster(pulumi.ComponentResource):
                     ]
                 )
             ),
-            opts=self._child,
+            opts=self.child_opts("cluster-encryption"),
         )
 
         cluster_sg, node_sg = self._security_groups(args, cluster_name)
@@ -164,7 +163,7 @@ class Cluster(pulumi.ComponentResource):
             for index, arn in enumerate(cfg.admin_role_arns)
         }
         cluster = eks.Cluster(
-            "eks",
+            self.child_name("eks"),
             name=cluster_name,
             version=cfg.kubernetes_version,
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=cfg.upgrade_policy),
@@ -190,7 +189,7 @@ class Cluster(pulumi.ComponentResource):
             node_associate_public_ip_address=False,
             tags=self._tags("eks"),
             cluster_tags=self._tags("eks"),
-            opts=pulumi.ResourceOptions(parent=self, protect=ctx.protect, depends_on=[log_group]),
+            opts=self.child_opts("eks", protect=ctx.protect, depends_on=[log_group]),
         )
 
         self.name = pulumi.Output.from_input(cluster_name)
@@ -212,14 +211,14 @@ class Cluster(pulumi.ComponentResource):
         late = self._addons(cluster_name, cfg, AFTER_NODES, depends_on=[node_group], ebs_csi_role=ebs_role)
 
         self.provider = k8s.Provider(
-            "k8s",
+            self.child_name("k8s"),
             kubeconfig=self.kubeconfig,
             enable_server_side_apply=True,
             delete_unreachable=False,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[node_group]),
+            opts=self.child_opts("k8s", depends_on=[node_group]),
         )
         k8s.storage.v1.StorageClass(
-            "gp3",
+            self.child_name("gp3"),
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name="gp3-encrypted",
                 annotations={"storageclass.kubernetes.io/is-default-class": "true"},
@@ -229,7 +228,7 @@ class Cluster(pulumi.ComponentResource):
             reclaim_policy="Delete",
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=True,
-            opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=late),
+            opts=self.child_opts("gp3", provider=self.provider, depends_on=late),
         )
 
         self.register_outputs(
@@ -255,27 +254,27 @@ class Cluster(pulumi.ComponentResource):
     ) -> tuple[aws.ec2.SecurityGroup, aws.ec2.SecurityGroup]:
         discovery = {"karpenter.sh/discovery": cluster_name}
         cluster_sg = aws.ec2.SecurityGroup(
-            "control-plane",
+            self.child_name("control-plane"),
             vpc_id=args.vpc_id,
             description=f"EKS {cluster_name} control plane (additional group)",
             tags=self._tags("control-plane"),
-            opts=self._child,
+            opts=self.child_opts("control-plane"),
         )
         node_sg = aws.ec2.SecurityGroup(
-            "nodes",
+            self.child_name("nodes"),
             vpc_id=args.vpc_id,
             description=f"EKS {cluster_name} nodes (system node group and Karpenter nodes)",
             tags=self._tags("nodes", {**discovery, f"kubernetes.io/cluster/{cluster_name}": "owned"}),
-            opts=self._child,
+            opts=self.child_opts("nodes"),
         )
 
-        def ingress(name: str, group: aws.ec2.SecurityGroup, description: str, **rule: Any) -> None:
+        def ingress(key: str, group: aws.ec2.SecurityGroup, description: str, **rule: Any) -> None:
             aws.vpc.SecurityGroupIngressRule(
-                name,
+                self.child_name(key),
                 security_group_id=group.id,
                 description=description,
-                tags=self._tags(name),
-                opts=self._child,
+                tags=self._tags(key),
+                opts=self.child_opts(key),
                 **rule,
             )
 
@@ -306,16 +305,16 @@ class Cluster(pulumi.ComponentResource):
             referenced_security_group_id=node_sg.id,
         )
         aws.vpc.SecurityGroupEgressRule(
-            "nodes-egress",
+            self.child_name("nodes-egress"),
             security_group_id=node_sg.id,
             description="nodes reach AWS APIs, registries and the internet through NAT",
             ip_protocol="-1",
             cidr_ipv4="0.0.0.0/0",
             tags=self._tags("nodes-egress"),
-            opts=self._child,
+            opts=self.child_opts("nodes-egress"),
         )
         aws.vpc.SecurityGroupEgressRule(
-            "control-plane-to-nodes",
+            self.child_name("control-plane-to-nodes"),
             security_group_id=cluster_sg.id,
             description="control plane to nodes (kubelet, webhooks)",
             ip_protocol="tcp",
@@ -323,7 +322,7 @@ class Cluster(pulumi.ComponentResource):
             to_port=65535,
             referenced_security_group_id=node_sg.id,
             tags=self._tags("control-plane-to-nodes"),
-            opts=self._child,
+            opts=self.child_opts("control-plane-to-nodes"),
         )
         return cluster_sg, node_sg
 
@@ -348,7 +347,7 @@ class Cluster(pulumi.ComponentResource):
                 ]
             created.append(
                 aws.eks.Addon(
-                    addon,
+                    self.child_name(addon),
                     cluster_name=cluster_name,
                     addon_name=addon,
                     addon_version=cfg.addon_versions[addon],
@@ -357,7 +356,7 @@ class Cluster(pulumi.ComponentResource):
                     resolve_conflicts_on_create="OVERWRITE",
                     resolve_conflicts_on_update="OVERWRITE",
                     tags=self._tags(f"addon-{addon}"),
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
+                    opts=self.child_opts(addon, depends_on=depends_on),
                 )
             )
         return created
@@ -374,22 +373,25 @@ class Cluster(pulumi.ComponentResource):
         ctx = self._ctx
         ng = args.config.system_node_group
         role = aws.iam.Role(
-            "system-nodes",
+            self.child_name("system-nodes"),
             description=f"EKS {cluster_name} system node group",
             assume_role_policy=iam.service_trust(ctx, "ec2", source_account=False),
             tags=self._tags("system-nodes"),
-            opts=self._child,
+            opts=self.child_opts("system-nodes"),
         )
         for policy in NODE_MANAGED_POLICIES:
             aws.iam.RolePolicyAttachment(
-                f"system-nodes-{policy}", role=role.name, policy_arn=ctx.managed_policy(policy), opts=self._child
+                self.child_name(f"system-nodes-{policy}"),
+                role=role.name,
+                policy_arn=ctx.managed_policy(policy),
+                opts=self.child_opts(f"system-nodes-{policy}"),
             )
         bottlerocket = ng.ami_type.startswith("BOTTLEROCKET")
         # Bottlerocket keeps the OS on /dev/xvda and containers on /dev/xvdb; AL2023 has one root volume.
         device = "/dev/xvdb" if bottlerocket else "/dev/xvda"
         volume_tags = self._tags("system-node")
         template = aws.ec2.LaunchTemplate(
-            "system-nodes",
+            self.child_name("system-nodes"),
             description=f"EKS {cluster_name} system nodes: IMDSv2 only, encrypted gp3",
             update_default_version=True,
             vpc_security_group_ids=[node_sg.id],
@@ -417,10 +419,10 @@ class Cluster(pulumi.ComponentResource):
                 for kind in ("instance", "volume", "network-interface")
             ],
             tags=self._tags("system-nodes"),
-            opts=self._child,
+            opts=self.child_opts("system-nodes"),
         )
         return aws.eks.NodeGroup(
-            "system",
+            self.child_name("system"),
             cluster_name=cluster_name,
             node_group_name_prefix="system-",
             node_role_arn=role.arn,
@@ -438,9 +440,9 @@ class Cluster(pulumi.ComponentResource):
             labels=dict([SYSTEM_LABEL]),
             taints=[aws.eks.NodeGroupTaintArgs(**SYSTEM_TAINT)],
             tags=self._tags("system"),
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                depends_on=list(depends_on),
+            opts=self.child_opts(
+                "system",
+                depends_on=depends_on,
                 # The cluster autoscaler is Karpenter; only the floor and ceiling come from config.
                 ignore_changes=["scalingConfig.desiredSize"],
                 # Replacing the group must not remove the only nodes the system add-ons and Karpenter run on.
@@ -451,25 +453,25 @@ class Cluster(pulumi.ComponentResource):
     def _ebs_csi_role(self, cluster_name: str, key: aws.kms.Key) -> aws.iam.Role:
         ctx = self._ctx
         role = aws.iam.Role(
-            "ebs-csi",
+            self.child_name("ebs-csi"),
             description=f"EKS {cluster_name} EBS CSI controller (Pod Identity)",
             assume_role_policy=iam.pod_identity_trust(
                 ctx, cluster=cluster_name, namespace="kube-system", service_account=EBS_CSI_SERVICE_ACCOUNT
             ),
             tags=self._tags("ebs-csi"),
-            opts=self._child,
+            opts=self.child_opts("ebs-csi"),
         )
         aws.iam.RolePolicyAttachment(
-            "ebs-csi-driver",
+            self.child_name("ebs-csi-driver"),
             role=role.name,
             policy_arn=ctx.managed_policy("service-role/AmazonEBSCSIDriverPolicy"),
-            opts=self._child,
+            opts=self.child_opts("ebs-csi-driver"),
         )
         aws.iam.RolePolicy(
-            "ebs-csi-kms",
+            self.child_name("ebs-csi-kms"),
             role=role.id,
             policy=key.arn.apply(lambda arn: iam.document(iam.kms_use_for_aws_resources(arn))),
-            opts=self._child,
+            opts=self.child_opts("ebs-csi-kms"),
         )
         return role
 

@@ -30,6 +30,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from components.base import PlatformComponent
 from components.blocks import customer_key
 from core import iam
 from core.context import StackContext
@@ -60,7 +61,7 @@ class DatabaseArgs:
     """What the in-cluster bootstrap needs first (the application namespace)."""
 
 
-class Database(pulumi.ComponentResource):
+class Database(PlatformComponent):
     endpoint: pulumi.Output[str]
     address: pulumi.Output[str]
     port: pulumi.Output[int]
@@ -72,14 +73,13 @@ class Database(pulumi.ComponentResource):
     alarm_topic_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE, name, None, opts)
+        super().__init__(TYPE, name, opts)
         self._ctx = ctx = args.ctx
         cfg = args.config
-        child = pulumi.ResourceOptions(parent=self)
-        stateful = pulumi.ResourceOptions(parent=self, protect=ctx.protect)
         identifier = ctx.namer.physical("postgres", service="rds")
 
         key = customer_key(
+            self,
             "database",
             ctx=ctx,
             description=f"RDS {identifier}: storage, Performance Insights, master secret, logs, alarms",
@@ -96,26 +96,30 @@ class Database(pulumi.ComponentResource):
                 ],
             ),
             tags=self._tags("database"),
-            opts=stateful,
         )
-        aws.kms.Alias("database", name=ctx.namer.alias("rds"), target_key_id=key.key_id, opts=child)
+        aws.kms.Alias(
+            self.child_name("database"),
+            name=ctx.namer.alias("rds"),
+            target_key_id=key.key_id,
+            opts=self.child_opts("database"),
+        )
 
         subnet_group = aws.rds.SubnetGroup(
-            "database",
+            self.child_name("database"),
             description=f"{identifier}: isolated database subnets",
             subnet_ids=list(args.database_subnet_ids),
             tags=self._tags("database"),
-            opts=child,
+            opts=self.child_opts("database"),
         )
         sg = aws.ec2.SecurityGroup(
-            "database",
+            self.child_name("database"),
             vpc_id=args.vpc_id,
             description=f"{identifier}: PostgreSQL from the application security group only",
             tags=self._tags("database"),
-            opts=child,
+            opts=self.child_opts("database"),
         )
         aws.vpc.SecurityGroupIngressRule(
-            "database-from-app",
+            self.child_name("database-from-app"),
             security_group_id=sg.id,
             description="PostgreSQL from the application (EKS node) security group",
             ip_protocol="tcp",
@@ -123,47 +127,49 @@ class Database(pulumi.ComponentResource):
             to_port=PORT,
             referenced_security_group_id=args.app_security_group_id,
             tags=self._tags("database-from-app"),
-            opts=child,
+            opts=self.child_opts("database-from-app"),
         )
         self.security_group_id = sg.id
 
         parameters = aws.rds.ParameterGroup(
-            "database",
+            self.child_name("database"),
             family=cfg.parameter_group_family,
             description=f"{identifier}: TLS only, slow-statement and connection logging, pg_stat_statements",
             parameters=[aws.rds.ParameterGroupParameterArgs(**p) for p in parameter_settings(cfg)],
             tags=self._tags("database"),
-            opts=child,
+            opts=self.child_opts("database"),
         )
 
         monitoring_role = aws.iam.Role(
-            "monitoring",
+            self.child_name("monitoring"),
             description=f"{identifier}: Enhanced Monitoring",
             assume_role_policy=iam.service_trust(ctx, "monitoring.rds"),
             tags=self._tags("rds-monitoring"),
-            opts=child,
+            opts=self.child_opts("monitoring"),
         )
         monitoring_policy = aws.iam.RolePolicyAttachment(
-            "monitoring",
+            self.child_name("monitoring"),
             role=monitoring_role.name,
             policy_arn=ctx.managed_policy("service-role/AmazonRDSEnhancedMonitoringRole"),
-            opts=child,
+            opts=self.child_opts("monitoring"),
         )
         log_groups = [
             aws.cloudwatch.LogGroup(
-                f"log-{export}",
+                self.child_name(f"log-{export}"),
                 name=f"/aws/rds/instance/{identifier}/{export}",
                 retention_in_days=ctx.log_retention_days,
                 kms_key_id=key.arn,
                 tags=self._tags(f"rds-{export}"),
-                opts=stateful,
+                opts=self.child_opts(f"log-{export}", protect=ctx.protect),
             )
             for export in LOG_EXPORTS
         ]
-        snapshot_suffix = random.RandomId("final-snapshot", byte_length=4, opts=child)
+        snapshot_suffix = random.RandomId(
+            self.child_name("final-snapshot"), byte_length=4, opts=self.child_opts("final-snapshot")
+        )
 
         instance = aws.rds.Instance(
-            "postgres",
+            self.child_name("postgres"),
             identifier=identifier,
             engine="postgres",
             engine_version=cfg.engine_version,
@@ -202,16 +208,16 @@ class Database(pulumi.ComponentResource):
             enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
             apply_immediately=False,
             tags=self._tags("postgres"),
-            opts=pulumi.ResourceOptions(parent=self, protect=ctx.protect, depends_on=[*log_groups, monitoring_policy]),
+            opts=self.child_opts("postgres", protect=ctx.protect, depends_on=[*log_groups, monitoring_policy]),
         )
         master_secret_arn = instance.master_user_secrets.apply(lambda secrets: secrets[0].secret_arn or "")
         aws.secretsmanager.SecretRotation(
-            "master",
+            self.child_name("master"),
             secret_id=master_secret_arn,
             rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(
                 automatically_after_days=cfg.secret_rotation_days
             ),
-            opts=child,
+            opts=self.child_opts("master"),
         )
 
         self.endpoint = instance.endpoint
@@ -246,32 +252,30 @@ class Database(pulumi.ComponentResource):
 
     def _app_identity(self, args: DatabaseArgs, instance: aws.rds.Instance) -> aws.iam.Role:
         ctx, app = self._ctx, args.config.app
-        child = pulumi.ResourceOptions(parent=self)
-        # The cluster is named by a plain string: wait for it, or a first `up` races its creation.
-        after_cluster = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
         role = aws.iam.Role(
-            "app",
+            self.child_name("app"),
             description=f"{app.namespace}/{app.service_account}: IAM database authentication as {app.db_user}",
             assume_role_policy=iam.pod_identity_trust(
                 ctx, cluster=args.cluster_name, namespace=app.namespace, service_account=app.service_account
             ),
             tags=self._tags("db-app"),
-            opts=child,
+            opts=self.child_opts("app"),
         )
         aws.iam.RolePolicy(
-            "app-connect",
+            self.child_name("app-connect"),
             role=role.id,
             policy=instance.resource_id.apply(lambda rid: iam.document([rds_connect_statement(ctx, rid, app.db_user)])),
-            opts=child,
+            opts=self.child_opts("app-connect"),
         )
+        # The cluster is named by a plain string: wait for it, or a first `up` races its creation.
         aws.eks.PodIdentityAssociation(
-            "app",
+            self.child_name("app"),
             cluster_name=args.cluster_name,
             namespace=app.namespace,
             service_account=app.service_account,
             role_arn=role.arn,
             tags=self._tags("db-app"),
-            opts=after_cluster,
+            opts=self.child_opts("app", depends_on=args.depends_on),
         )
         return role
 
@@ -280,20 +284,17 @@ class Database(pulumi.ComponentResource):
     ) -> None:
         """An in-cluster Job that creates the application's database user with rds_iam (idempotent)."""
         ctx, cfg = self._ctx, args.config
-        child = pulumi.ResourceOptions(parent=self)
-        # The cluster is named by a plain string: wait for it, or a first `up` races its creation.
-        after_cluster = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
         role = aws.iam.Role(
-            "bootstrap",
+            self.child_name("bootstrap"),
             description=f"{cfg.app.namespace}/{BOOTSTRAP_SERVICE_ACCOUNT}: reads the master secret once",
             assume_role_policy=iam.pod_identity_trust(
                 ctx, cluster=args.cluster_name, namespace=cfg.app.namespace, service_account=BOOTSTRAP_SERVICE_ACCOUNT
             ),
             tags=self._tags("db-bootstrap"),
-            opts=child,
+            opts=self.child_opts("bootstrap"),
         )
         aws.iam.RolePolicy(
-            "bootstrap-secret",
+            self.child_name("bootstrap-secret"),
             role=role.id,
             policy=pulumi.Output.all(master_secret_arn, key.arn).apply(
                 lambda values: iam.document(
@@ -303,26 +304,26 @@ class Database(pulumi.ComponentResource):
                     ]
                 )
             ),
-            opts=child,
+            opts=self.child_opts("bootstrap-secret"),
         )
+        # The cluster is named by a plain string: wait for it, or a first `up` races its creation.
         association = aws.eks.PodIdentityAssociation(
-            "bootstrap",
+            self.child_name("bootstrap"),
             cluster_name=args.cluster_name,
             namespace=cfg.app.namespace,
             service_account=BOOTSTRAP_SERVICE_ACCOUNT,
             role_arn=role.arn,
             tags=self._tags("db-bootstrap"),
-            opts=after_cluster,
+            opts=self.child_opts("bootstrap", depends_on=args.depends_on),
         )
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, depends_on=list(args.depends_on))
         account = k8s.core.v1.ServiceAccount(
-            "bootstrap",
+            self.child_name("bootstrap"),
             metadata=k8s.meta.v1.ObjectMetaArgs(name=BOOTSTRAP_SERVICE_ACCOUNT, namespace=cfg.app.namespace),
             automount_service_account_token=False,
-            opts=k8s_opts,
+            opts=self.child_opts("bootstrap", provider=args.k8s_provider, depends_on=args.depends_on),
         )
         k8s.batch.v1.Job(
-            "bootstrap",
+            self.child_name("bootstrap"),
             metadata=k8s.meta.v1.ObjectMetaArgs(generate_name="db-bootstrap-", namespace=cfg.app.namespace),
             spec=cast(
                 Any,
@@ -330,26 +331,31 @@ class Database(pulumi.ComponentResource):
                     lambda values: bootstrap_job_spec(cfg, region=ctx.region, secret_arn=values[0], host=values[1])
                 ),
             ),
-            opts=pulumi.ResourceOptions.merge(
-                k8s_opts, pulumi.ResourceOptions(depends_on=[account, association, instance])
+            opts=self.child_opts(
+                "bootstrap",
+                provider=args.k8s_provider,
+                depends_on=[*args.depends_on, account, association, instance],
             ),
         )
 
     def _alarms(self, identifier: str, key: aws.kms.Key, cfg: DatabaseConfig) -> pulumi.Output[str]:
-        child = pulumi.ResourceOptions(parent=self)
         topic = aws.sns.Topic(
-            "alarms",
+            self.child_name("alarms"),
             kms_master_key_id=key.arn,
             tags=self._tags("database-alarms"),
-            opts=child,
+            opts=self.child_opts("alarms"),
         )
         for index, email in enumerate(cfg.alarms.emails):
             aws.sns.TopicSubscription(
-                f"alarms-email-{index}", topic=topic.arn, protocol="email", endpoint=email, opts=child
+                self.child_name(f"alarms-email-{index}"),
+                topic=topic.arn,
+                protocol="email",
+                endpoint=email,
+                opts=self.child_opts(f"alarms-email-{index}"),
             )
         for alarm in alarm_definitions(cfg):
             aws.cloudwatch.MetricAlarm(
-                f"alarm-{alarm['key']}",
+                self.child_name(f"alarm-{alarm['key']}"),
                 alarm_description=alarm["description"],
                 namespace="AWS/RDS",
                 metric_name=alarm["metric"],
@@ -364,7 +370,7 @@ class Database(pulumi.ComponentResource):
                 alarm_actions=[topic.arn],
                 ok_actions=[topic.arn],
                 tags=self._tags(f"db-{alarm['key']}"),
-                opts=child,
+                opts=self.child_opts(f"alarm-{alarm['key']}"),
             )
         return topic.arn
 

@@ -39,6 +39,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.base import PlatformComponent
 from components.blocks import pinned_release
 from components.cluster import SYSTEM_LABEL, SYSTEM_TOLERATION_POD
 from core import iam
@@ -91,20 +92,20 @@ class DeliveryArgs:
     depends_on: Sequence[pulumi.Resource] = ()
 
 
-class Delivery(pulumi.ComponentResource):
+class Delivery(PlatformComponent):
     argocd_namespace: str
     rollouts_role_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: DeliveryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE, name, None, opts)
+        super().__init__(TYPE, name, opts)
         self._ctx = ctx = args.ctx
         cfg = args.config
-        child = pulumi.ResourceOptions(parent=self)
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
+        k8s_provider = args.k8s_provider
 
         # Argo CD ---------------------------------------------------------------------------------------------------
-        argocd_ns = self._namespace(ARGOCD_NAMESPACE, "baseline", k8s_opts, args.depends_on)
+        argocd_ns = self._namespace(ARGOCD_NAMESPACE, "baseline", k8s_provider, args.depends_on)
         argocd = pinned_release(
+            self,
             "argocd",
             chart=ARGOCD_CHART,
             version=cfg.argocd_chart_version,
@@ -112,35 +113,33 @@ class Delivery(pulumi.ComponentResource):
             namespace=ARGOCD_NAMESPACE,
             timeout=900,  # Redis HA starts its three StatefulSet pods one after the other
             values=argocd_values(cfg),
-            opts=pulumi.ResourceOptions.merge(
-                k8s_opts, pulumi.ResourceOptions(depends_on=[argocd_ns, *args.depends_on])
-            ),
+            provider=k8s_provider,
+            depends_on=[argocd_ns, *args.depends_on],
         )
         self.argocd_namespace = ARGOCD_NAMESPACE
 
-        after_argocd = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[argocd]))
         project = platform_project(cfg)
         app_project = k8s.apiextensions.CustomResource(
-            "argocd-project-platform",
+            self.child_name("argocd-project-platform"),
             api_version=project["apiVersion"],
             kind=project["kind"],
             metadata=project["metadata"],
             spec=project["spec"],
-            opts=after_argocd,
+            opts=self.child_opts("argocd-project-platform", provider=k8s_provider, depends_on=[argocd]),
         )
         root = root_application(cfg)
         k8s.apiextensions.CustomResource(
-            "argocd-root",
+            self.child_name("argocd-root"),
             api_version=root["apiVersion"],
             kind=root["kind"],
             metadata=root["metadata"],
             spec=root["spec"],
-            opts=pulumi.ResourceOptions.merge(after_argocd, pulumi.ResourceOptions(depends_on=[app_project])),
+            opts=self.child_opts("argocd-root", provider=k8s_provider, depends_on=[argocd, app_project]),
         )
 
         # Argo Rollouts: identity -----------------------------------------------------------------------------------
         role = aws.iam.Role(
-            "argo-rollouts",
+            self.child_name("argo-rollouts"),
             name=ctx.namer.physical("argo-rollouts", service="iam-role"),
             description=f"Argo Rollouts controller of {args.cluster_name}: queries Amazon Managed Prometheus (IRSA)",
             assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(
@@ -152,20 +151,21 @@ class Delivery(pulumi.ComponentResource):
                 )
             ),
             tags=merge_tags(ctx.tags, {"Component": "delivery"}, ctx.namer.physical("argo-rollouts")),
-            opts=child,
+            opts=self.child_opts("argo-rollouts"),
         )
         query = aws.iam.RolePolicy(
-            "argo-rollouts-amp-query",
+            self.child_name("argo-rollouts-amp-query"),
             name="QueryPrometheusWorkspace",
             role=role.id,
             policy=pulumi.Output.from_input(args.prometheus_workspace_arn).apply(amp_query_policy),
-            opts=child,
+            opts=self.child_opts("argo-rollouts-amp-query"),
         )
         self.rollouts_role_arn = role.arn
 
         # Argo Rollouts: controller and analysis ----------------------------------------------------------------------
-        rollouts_ns = self._namespace(ROLLOUTS_NAMESPACE, "restricted", k8s_opts, args.depends_on)
+        rollouts_ns = self._namespace(ROLLOUTS_NAMESPACE, "restricted", k8s_provider, args.depends_on)
         rollouts = pinned_release(
+            self,
             "argo-rollouts",
             chart=ROLLOUTS_CHART,
             version=cfg.rollouts_chart_version,
@@ -173,30 +173,29 @@ class Delivery(pulumi.ComponentResource):
             namespace=ROLLOUTS_NAMESPACE,
             timeout=600,
             values=rollouts_values(role_arn=role.arn, region=ctx.region),
-            opts=pulumi.ResourceOptions.merge(
-                k8s_opts, pulumi.ResourceOptions(depends_on=[rollouts_ns, query, *args.depends_on])
-            ),
+            provider=k8s_provider,
+            depends_on=[rollouts_ns, query, *args.depends_on],
         )
         address = pulumi.Output.from_input(args.prometheus_endpoint).apply(prometheus_address)
         template = error_rate_template(address=address, region=ctx.region, max_error_rate=cfg.canary_max_error_rate)
         k8s.apiextensions.CustomResource(
-            "analysis-error-rate",
+            self.child_name("analysis-error-rate"),
             api_version=template["apiVersion"],
             kind=template["kind"],
             metadata=template["metadata"],
             spec=template["spec"],
-            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[rollouts])),
+            opts=self.child_opts("analysis-error-rate", provider=k8s_provider, depends_on=[rollouts]),
         )
 
         self.register_outputs({"argocdNamespace": self.argocd_namespace, "rolloutsRoleArn": self.rollouts_role_arn})
 
     def _namespace(
-        self, name: str, enforce: str, opts: pulumi.ResourceOptions, depends_on: Sequence[pulumi.Resource]
+        self, name: str, enforce: str, provider: k8s.Provider, depends_on: Sequence[pulumi.Resource]
     ) -> k8s.core.v1.Namespace:
         return k8s.core.v1.Namespace(
-            name,
+            self.child_name(name),
             metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=namespace_labels(enforce, self._ctx.environment)),
-            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(depends_on))),
+            opts=self.child_opts(name, provider=provider, depends_on=depends_on),
         )
 
 

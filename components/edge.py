@@ -35,6 +35,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.base import PlatformComponent
 from components.blocks import customer_key, pinned_release, pod_identity_role
 from components.buckets import secure_bucket
 from components.cluster import SYSTEM_LABEL, SYSTEM_TOLERATION_POD
@@ -67,7 +68,7 @@ class EdgeArgs:
     depends_on: Sequence[pulumi.Resource] = ()
 
 
-class Edge(pulumi.ComponentResource):
+class Edge(PlatformComponent):
     ingress_class_name: str
     ingress_group: str
     load_balancer_name: str
@@ -80,13 +81,11 @@ class Edge(pulumi.ComponentResource):
     spa_bucket: str | None
 
     def __init__(self, name: str, args: EdgeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE, name, None, opts)
+        super().__init__(TYPE, name, opts)
         self._ctx = ctx = args.ctx
         cfg = args.config
         if cfg.cloudfront is not None and args.global_provider is None:
             raise ValueError("edge.cloudFront needs the us-east-1 provider (EdgeArgs.global_provider)")
-        self._child = pulumi.ResourceOptions(parent=self)
-        self._stateful = pulumi.ResourceOptions(parent=self, protect=ctx.protect)
         zones = sorted(args.public_subnet_ids)
         self.ingress_class_name = INGRESS_CLASS
         self.ingress_group = ctx.namer.physical("public")
@@ -98,9 +97,9 @@ class Edge(pulumi.ComponentResource):
         certificate_arn = self._certificate(cfg)
         log_bucket_name = ctx.namer.physical("alb-logs", ctx.account_id, ctx.region, service="s3-bucket")
         log_bucket = secure_bucket(
+            self,
             "alb-access-logs",
             ctx=ctx,
-            parent=self,
             bucket_name=log_bucket_name,
             kms_key_arn=None,
             sse_s3_reason="ELB access log delivery supports SSE-S3 only",
@@ -122,15 +121,15 @@ class Edge(pulumi.ComponentResource):
         self.nlb_security_group_id = None
         if cfg.nlb is not None:
             nlb_sg = aws.ec2.SecurityGroup(
-                "nlb",
+                self.child_name("nlb"),
                 vpc_id=args.vpc_id,
                 description=f"{cfg.nlb.scheme} NLBs for gRPC/HTTP2 Services: 443 from known client ranges",
                 tags=self._tags("nlb"),
-                opts=self._child,
+                opts=self.child_opts("nlb"),
             )
             for cidr in cfg.nlb.allowed_cidrs:
                 aws.vpc.SecurityGroupIngressRule(
-                    f"nlb-443-{cidr}",
+                    self.child_name(f"nlb-443-{cidr}"),
                     security_group_id=nlb_sg.id,
                     description=f"TLS from {cidr}",
                     ip_protocol="tcp",
@@ -138,10 +137,10 @@ class Edge(pulumi.ComponentResource):
                     to_port=443,
                     cidr_ipv4=cidr,
                     tags=self._tags("nlb-443"),
-                    opts=self._child,
+                    opts=self.child_opts(f"nlb-443-{cidr}"),
                 )
             aws.vpc.SecurityGroupEgressRule(
-                "nlb-to-vpc",
+                self.child_name("nlb-to-vpc"),
                 security_group_id=nlb_sg.id,
                 description="to targets inside the VPC only",
                 ip_protocol="tcp",
@@ -149,13 +148,14 @@ class Edge(pulumi.ComponentResource):
                 to_port=65535,
                 cidr_ipv4=args.vpc_cidr,
                 tags=self._tags("nlb-to-vpc"),
-                opts=self._child,
+                opts=self.child_opts("nlb-to-vpc"),
             )
             self._to_nodes("nlb", nlb_sg.id, args.node_security_group_id)
             self.nlb_security_group_id = nlb_sg.id
 
         # Controller ------------------------------------------------------------------------------------------------
         controller_role = pod_identity_role(
+            self,
             "lb-controller",
             ctx=ctx,
             cluster=args.cluster_name,
@@ -165,11 +165,10 @@ class Edge(pulumi.ComponentResource):
             policy=spec.lb_controller_policy(ctx.partition),
             policy_name="aws-load-balancer-controller",
             tags=self._tags("lb-controller"),
-            opts=self._child,
             cluster_resources=args.depends_on,
         )
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
         controller = pinned_release(
+            self,
             "lb-controller",
             name=spec.LB_CONTROLLER_CHART,
             chart=spec.LB_CONTROLLER_CHART,
@@ -185,13 +184,11 @@ class Edge(pulumi.ComponentResource):
                 system_toleration=SYSTEM_TOLERATION_POD,
                 system_label=SYSTEM_LABEL,
             ),
-            opts=pulumi.ResourceOptions.merge(
-                k8s_opts, pulumi.ResourceOptions(depends_on=[*controller_role.ready, *args.depends_on])
-            ),
+            provider=args.k8s_provider,
+            depends_on=[*controller_role.ready, *args.depends_on],
         )
 
         # Ingress class ---------------------------------------------------------------------------------------------
-        after_controller = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[controller]))
         params = spec.ingress_class_params(
             name=INGRESS_CLASS,
             group=self.ingress_group,
@@ -206,19 +203,21 @@ class Edge(pulumi.ComponentResource):
             tags=merge_tags(ctx.tags, {}, self.load_balancer_name),
         )
         params_cr = k8s.apiextensions.CustomResource(
-            "ingress-class-params",
+            self.child_name("ingress-class-params"),
             api_version=params["apiVersion"],
             kind=params["kind"],
             metadata=params["metadata"],
             spec=params["spec"],
-            opts=pulumi.ResourceOptions.merge(after_controller, pulumi.ResourceOptions(depends_on=[log_bucket.policy])),
+            opts=self.child_opts(
+                "ingress-class-params", provider=args.k8s_provider, depends_on=[controller, log_bucket.policy]
+            ),
         )
         klass = spec.ingress_class(INGRESS_CLASS, INGRESS_CLASS)
         ingress_class = k8s.networking.v1.IngressClass(
-            "ingress-class",
+            self.child_name("ingress-class"),
             metadata=klass["metadata"],
             spec=klass["spec"],
-            opts=pulumi.ResourceOptions.merge(after_controller, pulumi.ResourceOptions(depends_on=[params_cr])),
+            opts=self.child_opts("ingress-class", provider=args.k8s_provider, depends_on=[controller, params_cr]),
         )
         anchor = spec.group_anchor_ingress(
             name="platform-edge",
@@ -227,10 +226,10 @@ class Edge(pulumi.ComponentResource):
             alb_security_group_id=args.alb_security_group_id,
         )
         k8s.networking.v1.Ingress(
-            "group-anchor",
+            self.child_name("group-anchor"),
             metadata=anchor["metadata"],
             spec=anchor["spec"],
-            opts=pulumi.ResourceOptions.merge(after_controller, pulumi.ResourceOptions(depends_on=[ingress_class])),
+            opts=self.child_opts("group-anchor", provider=args.k8s_provider, depends_on=[controller, ingress_class]),
         )
 
         # CloudFront ------------------------------------------------------------------------------------------------
@@ -256,7 +255,7 @@ class Edge(pulumi.ComponentResource):
 
     def _to_nodes(self, what: str, source: pulumi.Input[str], nodes: pulumi.Input[str]) -> None:
         aws.vpc.SecurityGroupIngressRule(
-            f"nodes-from-{what}",
+            self.child_name(f"nodes-from-{what}"),
             security_group_id=nodes,
             description=f"{what.upper()} to pods (IP targets) on any TCP port",
             ip_protocol="tcp",
@@ -264,28 +263,28 @@ class Edge(pulumi.ComponentResource):
             to_port=65535,
             referenced_security_group_id=source,
             tags=self._tags(f"nodes-from-{what}"),
-            opts=self._child,
+            opts=self.child_opts(f"nodes-from-{what}"),
         )
 
     def _logs_key(self) -> aws.kms.Key:
         ctx = self._ctx
         return customer_key(
+            self,
             "edge-logs",
             ctx=ctx,
             description=f"{ctx.namer.base} WAF logs",
             policy=iam.kms_key_policy(ctx, [iam.logs_key_statement(ctx, "aws-waf-logs-*")]),
             tags=self._tags("edge-logs"),
-            opts=self._child,
             alias=ctx.namer.alias("edge-logs"),
         )
 
     def _web_acl(
-        self, what: str, scope: str, purpose: str, rate_limit: int, opts: pulumi.ResourceOptions
+        self, what: str, scope: str, purpose: str, rate_limit: int, provider: aws.Provider | None = None
     ) -> aws.wafv2.WebAcl:
         ctx = self._ctx
         acl_name = ctx.namer.physical(what, service="wafv2")
         return aws.wafv2.WebAcl(
-            what,
+            self.child_name(what),
             name=acl_name,
             description=f"{ctx.namer.base} {purpose}",
             scope=scope,
@@ -293,23 +292,23 @@ class Edge(pulumi.ComponentResource):
             rules=spec.waf_rules(acl_name, rate_limit),
             visibility_config=spec.waf_visibility(acl_name),
             tags=self._tags(f"{what}-waf"),
-            opts=opts,
+            opts=self.child_opts(what, provider=provider),
         )
 
     def _regional_waf(self, cfg: EdgeConfig, key: aws.kms.Key) -> aws.wafv2.WebAcl:
         ctx = self._ctx
-        web_acl = self._web_acl("alb", "REGIONAL", "public ALB", cfg.waf_rate_limit, self._child)
+        web_acl = self._web_acl("alb", "REGIONAL", "public ALB", cfg.waf_rate_limit)
         group_name = spec.waf_log_group_name(ctx.namer.base, "alb")
         group = aws.cloudwatch.LogGroup(
-            "waf-alb",
+            self.child_name("waf-alb"),
             name=group_name,
             retention_in_days=ctx.log_retention_days,
             kms_key_id=key.arn,
             tags=self._tags("waf-alb"),
-            opts=self._stateful,
+            opts=self.child_opts("waf-alb", protect=ctx.protect),
         )
         resource_policy = aws.cloudwatch.LogResourcePolicy(
-            "waf-log-delivery",
+            self.child_name("waf-log-delivery"),
             policy_name=ctx.namer.physical("waf-log-delivery"),
             policy_document=spec.waf_log_resource_policy(
                 partition=ctx.partition,
@@ -317,62 +316,62 @@ class Edge(pulumi.ComponentResource):
                 account_id=ctx.account_id,
                 group_prefix=spec.waf_log_group_name(ctx.namer.base, ""),
             ),
-            opts=self._child,
+            opts=self.child_opts("waf-log-delivery"),
         )
         aws.wafv2.WebAclLoggingConfiguration(
-            "alb",
+            self.child_name("alb"),
             resource_arn=web_acl.arn,
             log_destination_configs=[group.arn],
             redacted_fields=spec.waf_redacted_fields(),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[resource_policy]),
+            opts=self.child_opts("alb", depends_on=[resource_policy]),
         )
         return web_acl
 
     def _certificate(self, cfg: EdgeConfig) -> pulumi.Output[str]:
         cert = aws.acm.Certificate(
-            "alb",
+            self.child_name("alb"),
             domain_name=cfg.domain,
             subject_alternative_names=[f"*.{cfg.domain}"],
             validation_method="DNS",
             key_algorithm="EC_prime256v1",
             tags=self._tags("alb-certificate"),
-            opts=self._child,
+            opts=self.child_opts("alb"),
         )
         self.certificate_validation_records = cert.domain_validation_options
         if cfg.hosted_zone_id is None:
             # No zone: the certificate stays PENDING_VALIDATION until the exported record is created by hand.
             self.certificate_arn = cert.arn
             return cert.arn
-        self.certificate_arn = self._validate(cert, cfg.hosted_zone_id, "alb", self._child)
+        self.certificate_arn = self._validate(cert, cfg.hosted_zone_id, "alb")
         return self.certificate_arn
 
     def _validate(
-        self, cert: aws.acm.Certificate, zone_id: str, what: str, opts: pulumi.ResourceOptions
+        self, cert: aws.acm.Certificate, zone_id: str, what: str, provider: aws.Provider | None = None
     ) -> pulumi.Output[str]:
         # The domain and its wildcard share one validation record, so one Route 53 record validates both.
         option = cert.domain_validation_options[0]
         record = aws.route53.Record(
-            f"{what}-certificate-validation",
+            self.child_name(f"{what}-certificate-validation"),
             zone_id=zone_id,
             name=option.resource_record_name,
             type=option.resource_record_type,
             records=[option.resource_record_value],
             ttl=300,
             allow_overwrite=True,
-            opts=self._child,
+            opts=self.child_opts(f"{what}-certificate-validation"),
         )
         validation = aws.acm.CertificateValidation(
-            f"{what}-certificate",
+            self.child_name(f"{what}-certificate"),
             certificate_arn=cert.arn,
             validation_record_fqdns=[record.fqdn],
-            opts=opts,
+            opts=self.child_opts(f"{what}-certificate", provider=provider),
         )
         return validation.certificate_arn
 
     def _cloudfront(self, cfg: EdgeConfig, cf: CloudFrontConfig, zone_id: str, global_provider: aws.Provider) -> None:
         ctx = self._ctx
-        in_us_east_1 = pulumi.ResourceOptions(parent=self, provider=global_provider)
         key = customer_key(
+            self,
             "cdn",
             ctx=ctx,
             description=f"{ctx.namer.base} SPA origin and CDN logs",
@@ -384,15 +383,14 @@ class Edge(pulumi.ComponentResource):
                 ],
             ),
             tags=self._tags("cdn"),
-            opts=self._child,
             alias=ctx.namer.alias("cdn"),
         )
 
         origin_name = ctx.namer.physical("spa", ctx.account_id, ctx.region, service="s3-bucket")
         origin = secure_bucket(
+            self,
             "spa",
             ctx=ctx,
-            parent=self,
             bucket_name=origin_name,
             kms_key_arn=key.arn,
             statements=spec.cloudfront_origin_statements(
@@ -404,9 +402,9 @@ class Edge(pulumi.ComponentResource):
         self.spa_bucket = origin_name
         logs_name = spec.waf_log_group_name(ctx.namer.base, f"cdn-{ctx.account_id}")
         logs = secure_bucket(
+            self,
             "cdn-logs",
             ctx=ctx,
-            parent=self,
             bucket_name=logs_name,
             kms_key_arn=key.arn,
             statements=spec.vended_log_statements(
@@ -417,35 +415,35 @@ class Edge(pulumi.ComponentResource):
             protect=ctx.protect,
         )
 
-        web_acl = self._web_acl("cdn", "CLOUDFRONT", "CloudFront SPA", cfg.waf_rate_limit, in_us_east_1)
+        web_acl = self._web_acl("cdn", "CLOUDFRONT", "CloudFront SPA", cfg.waf_rate_limit, global_provider)
         aws.wafv2.WebAclLoggingConfiguration(
-            "cdn",
+            self.child_name("cdn"),
             resource_arn=web_acl.arn,
             log_destination_configs=[logs.bucket.arn],
             redacted_fields=spec.waf_redacted_fields(),
-            opts=pulumi.ResourceOptions.merge(in_us_east_1, pulumi.ResourceOptions(depends_on=[logs.policy])),
+            opts=self.child_opts("cdn", provider=global_provider, depends_on=[logs.policy]),
         )
         cert = aws.acm.Certificate(
-            "cdn",
+            self.child_name("cdn"),
             domain_name=cf.domain,
             validation_method="DNS",
             key_algorithm="EC_prime256v1",
             tags=self._tags("cdn-certificate"),
-            opts=in_us_east_1,
+            opts=self.child_opts("cdn", provider=global_provider),
         )
-        certificate_arn = self._validate(cert, zone_id, "cdn", in_us_east_1)
+        certificate_arn = self._validate(cert, zone_id, "cdn", global_provider)
         oac = aws.cloudfront.OriginAccessControl(
-            "spa",
+            self.child_name("spa"),
             name=ctx.namer.physical("spa"),
             description=f"{ctx.namer.base} SPA bucket",
             origin_access_control_origin_type="s3",
             signing_behavior="always",
             signing_protocol="sigv4",
-            opts=self._child,
+            opts=self.child_opts("spa"),
         )
         origin_id = "spa-bucket"
         distribution = aws.cloudfront.Distribution(
-            "spa",
+            self.child_name("spa"),
             comment=f"{ctx.namer.base} SPA",
             enabled=True,
             is_ipv6_enabled=True,
@@ -487,12 +485,12 @@ class Edge(pulumi.ComponentResource):
                 "minimum_protocol_version": "TLSv1.2_2021",
             },
             tags=self._tags("spa"),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[origin.policy]),
+            opts=self.child_opts("spa", depends_on=[origin.policy]),
         )
         self.cloudfront_domain_name = distribution.domain_name
         for record_type in ("A", "AAAA"):
             aws.route53.Record(
-                f"spa-{record_type.lower()}",
+                self.child_name(f"spa-{record_type.lower()}"),
                 zone_id=zone_id,
                 name=cf.domain,
                 type=record_type,
@@ -503,30 +501,30 @@ class Edge(pulumi.ComponentResource):
                         "evaluate_target_health": False,
                     }
                 ],
-                opts=self._child,
+                opts=self.child_opts(f"spa-{record_type.lower()}"),
             )
 
         # Access logs (CloudFront standard logging v2): source, destination and delivery live in us-east-1.
         source = aws.cloudwatch.LogDeliverySource(
-            "cdn-access",
+            self.child_name("cdn-access"),
             name=ctx.namer.physical("cdn-access"),
             log_type="ACCESS_LOGS",
             resource_arn=distribution.arn,
             tags=self._tags("cdn-access"),
-            opts=in_us_east_1,
+            opts=self.child_opts("cdn-access", provider=global_provider),
         )
         destination = aws.cloudwatch.LogDeliveryDestination(
-            "cdn-access",
+            self.child_name("cdn-access"),
             name=ctx.namer.physical("cdn-access-s3"),
             output_format="json",
             delivery_destination_configuration={"destination_resource_arn": logs.bucket.arn},
             tags=self._tags("cdn-access-s3"),
-            opts=pulumi.ResourceOptions.merge(in_us_east_1, pulumi.ResourceOptions(depends_on=[logs.policy])),
+            opts=self.child_opts("cdn-access", provider=global_provider, depends_on=[logs.policy]),
         )
         aws.cloudwatch.LogDelivery(
-            "cdn-access",
+            self.child_name("cdn-access"),
             delivery_source_name=source.name,
             delivery_destination_arn=destination.arn,
             tags=self._tags("cdn-access-delivery"),
-            opts=in_us_east_1,
+            opts=self.child_opts("cdn-access", provider=global_provider),
         )

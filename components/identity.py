@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.base import PlatformComponent
 from core.context import StackContext
 from core.sections.organization import IdentityConfig
 from core.tags import merge_tags
@@ -64,40 +65,40 @@ class IdentityArgs:
     cluster: ClusterAccess | None = None
     depends_on: Sequence[pulumi.Resource] = ()
     """What the access entries need first (the cluster)."""
+    legacy_aliases: bool = True
+    """Alias children to their pre-prefix names (see `components.base`). False for a second instance in one stack."""
 
 
-class Identity(pulumi.ComponentResource):
+class Identity(PlatformComponent):
     account_public_access_block_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: IdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE, name, None, opts)
+        super().__init__(TYPE, name, opts, legacy_aliases=args.legacy_aliases)
         ctx = args.ctx
-        child = pulumi.ResourceOptions(parent=self)
         block = aws.s3.AccountPublicAccessBlock(
-            "account",
+            self.child_name("account"),
             account_id=ctx.account_id,
             block_public_acls=True,
             block_public_policy=True,
             ignore_public_acls=True,
             restrict_public_buckets=True,
-            opts=child,
+            opts=self.child_opts("account"),
         )
-        aws.ebs.EncryptionByDefault("account", enabled=True, opts=child)
+        aws.ebs.EncryptionByDefault(self.child_name("account"), enabled=True, opts=self.child_opts("account"))
         self.account_public_access_block_id = block.id
 
         if args.cluster is not None:
-            after_cluster = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
             for grant in grants(args.cluster):
                 entry = aws.eks.AccessEntry(
-                    grant.key,
+                    self.child_name(grant.key),
                     cluster_name=args.cluster.cluster_name,
                     principal_arn=grant.principal_arn,
                     type="STANDARD",
                     tags=merge_tags(ctx.tags, None, ctx.namer.physical(f"eks-{grant.key}")),
-                    opts=after_cluster,
+                    opts=self.child_opts(grant.key, depends_on=args.depends_on),
                 )
                 aws.eks.AccessPolicyAssociation(
-                    grant.key,
+                    self.child_name(grant.key),
                     cluster_name=args.cluster.cluster_name,
                     principal_arn=grant.principal_arn,
                     policy_arn=ctx.eks_access_policy(grant.policy),
@@ -105,6 +106,6 @@ class Identity(pulumi.ComponentResource):
                         type="namespace" if grant.namespaces else "cluster",
                         namespaces=list(grant.namespaces) or None,
                     ),
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]),
+                    opts=self.child_opts(grant.key, depends_on=[entry]),
                 )
         self.register_outputs({"accountPublicAccessBlockId": self.account_public_access_block_id})

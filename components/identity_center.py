@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.base import PlatformComponent
 from core.access import permission_sets
 from core.context import StackContext
 from core.sections.organization import IdentityCenterConfig, OrganizationConfig
@@ -28,13 +29,12 @@ class IdentityCenterArgs:
     organization: OrganizationConfig
 
 
-class IdentityCenter(pulumi.ComponentResource):
+class IdentityCenter(PlatformComponent):
     permission_set_arns: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: IdentityCenterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE, name, None, opts)
+        super().__init__(TYPE, name, opts)
         ctx, cfg = args.ctx, args.config
-        child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         instances = aws.ssoadmin.get_instances_output(opts=invoke)
         instance_arn = instances.arns.apply(lambda arns: arns[0])
@@ -56,44 +56,45 @@ class IdentityCenter(pulumi.ComponentResource):
         self.permission_set_arns = {}
         for pset in permission_sets(args.organization.accounts["sandbox"].id):
             resource = aws.ssoadmin.PermissionSet(
-                pset.name,
+                self.child_name(pset.name),
                 name=pset.name,
                 description=pset.description,
                 instance_arn=instance_arn,
                 session_duration=pset.session_duration,
                 tags=merge_tags(ctx.tags, None, ctx.namer.physical(f"ps-{pset.name}")),
-                opts=child,
+                opts=self.child_opts(pset.name),
             )
             for policy in pset.managed_policies:
                 aws.ssoadmin.ManagedPolicyAttachment(
-                    f"{pset.name}-{policy}",
+                    self.child_name(f"{pset.name}-{policy}"),
                     instance_arn=instance_arn,
                     permission_set_arn=resource.arn,
                     managed_policy_arn=ctx.managed_policy(policy),
-                    opts=child,
+                    opts=self.child_opts(f"{pset.name}-{policy}"),
                 )
             inline = pset.inline_document()
             if inline is not None:
                 aws.ssoadmin.PermissionSetInlinePolicy(
-                    f"{pset.name}-inline",
+                    self.child_name(f"{pset.name}-inline"),
                     instance_arn=instance_arn,
                     permission_set_arn=resource.arn,
                     inline_policy=inline,
-                    opts=child,
+                    opts=self.child_opts(f"{pset.name}-inline"),
                 )
             self.permission_set_arns[pset.name] = resource.arn
             for account_key in cfg.assignments.get(pset.name, ()):
                 account = args.organization.accounts[account_key]
                 for group in cfg.groups[pset.name]:
                     slug = group.lower().replace(" ", "-")
+                    key = f"{pset.name}-{account_key}-{slug}"
                     aws.ssoadmin.AccountAssignment(
-                        f"{pset.name}-{account_key}-{slug}",
+                        self.child_name(key),
                         instance_arn=instance_arn,
                         permission_set_arn=resource.arn,
                         principal_type="GROUP",
                         principal_id=group_ids[group],
                         target_type="AWS_ACCOUNT",
                         target_id=account.id,
-                        opts=child,
+                        opts=self.child_opts(key),
                     )
         self.register_outputs({"permissionSetArns": self.permission_set_arns})

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.base import PlatformComponent
 from components.blocks import customer_key
 from core import iam
 from core.cidr import plan_subnets
@@ -48,7 +49,7 @@ class NetworkArgs:
     """The EKS cluster that will discover the private subnets (`karpenter.sh/discovery`)."""
 
 
-class Network(pulumi.ComponentResource):
+class Network(PlatformComponent):
     vpc_id: pulumi.Output[str]
     vpc_cidr: pulumi.Output[str]
     private_subnet_ids: dict[str, pulumi.Output[str]]
@@ -63,29 +64,29 @@ class Network(pulumi.ComponentResource):
     flow_log_group_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE, name, None, opts)
-        self._ctx = ctx = args.ctx
+        super().__init__(TYPE, name, opts)
+        self._ctx = args.ctx
         cfg = args.config
-        self._child = pulumi.ResourceOptions(parent=self)
-        self._stateful = pulumi.ResourceOptions(parent=self, protect=ctx.protect)
         plan = plan_subnets(cfg.vpc_cidr, cfg.availability_zones)
         azs = cfg.availability_zones
 
         vpc = aws.ec2.Vpc(
-            "vpc",
+            self.child_name("vpc"),
             cidr_block=cfg.vpc_cidr,
             enable_dns_support=True,
             enable_dns_hostnames=True,
             assign_generated_ipv6_cidr_block=cfg.enable_ipv6,
             tags=self._tags("vpc"),
-            opts=self._child,
+            opts=self.child_opts("vpc"),
         )
         self.vpc_id = vpc.id
         self.vpc_cidr = vpc.cidr_block
 
         self._lock_down_defaults(vpc)
 
-        igw = aws.ec2.InternetGateway("igw", vpc_id=vpc.id, tags=self._tags("igw"), opts=self._child)
+        igw = aws.ec2.InternetGateway(
+            self.child_name("igw"), vpc_id=vpc.id, tags=self._tags("igw"), opts=self.child_opts("igw")
+        )
 
         # Subnets: logical names are keyed by tier and AZ, never by list position.
         public: dict[str, aws.ec2.Subnet] = {}
@@ -97,7 +98,7 @@ class Network(pulumi.ComponentResource):
                 # The n-th /64 of the VPC's /56 (AWS assigns the /56, so this is computed from its output).
                 ipv6_block = vpc.ipv6_cidr_block.apply(lambda block, i=index: _nth_ipv6_64(block, i))
             public[az] = aws.ec2.Subnet(
-                f"public-{az}",
+                self.child_name(f"public-{az}"),
                 vpc_id=vpc.id,
                 availability_zone=az,
                 cidr_block=str(plan.public[az]),
@@ -105,10 +106,10 @@ class Network(pulumi.ComponentResource):
                 ipv6_cidr_block=ipv6_block,
                 assign_ipv6_address_on_creation=cfg.enable_ipv6,
                 tags=self._tags(f"public-{az}", {"kubernetes.io/role/elb": "1", "Tier": "public"}),
-                opts=self._child,
+                opts=self.child_opts(f"public-{az}"),
             )
             private[az] = aws.ec2.Subnet(
-                f"private-{az}",
+                self.child_name(f"private-{az}"),
                 vpc_id=vpc.id,
                 availability_zone=az,
                 cidr_block=str(plan.private[az]),
@@ -121,38 +122,43 @@ class Network(pulumi.ComponentResource):
                         "Tier": "private",
                     },
                 ),
-                opts=self._child,
+                opts=self.child_opts(f"private-{az}"),
             )
             database[az] = aws.ec2.Subnet(
-                f"database-{az}",
+                self.child_name(f"database-{az}"),
                 vpc_id=vpc.id,
                 availability_zone=az,
                 cidr_block=str(plan.database[az]),
                 map_public_ip_on_launch=False,
                 tags=self._tags(f"database-{az}", {"Tier": "database"}),
-                opts=self._child,
+                opts=self.child_opts(f"database-{az}"),
             )
 
         # Public routing: one table, default routes to the internet gateway.
-        public_rt = aws.ec2.RouteTable("public", vpc_id=vpc.id, tags=self._tags("public"), opts=self._child)
+        public_rt = aws.ec2.RouteTable(
+            self.child_name("public"), vpc_id=vpc.id, tags=self._tags("public"), opts=self.child_opts("public")
+        )
         aws.ec2.Route(
-            "public-default-v4",
+            self.child_name("public-default-v4"),
             route_table_id=public_rt.id,
             destination_cidr_block=ANYWHERE_V4,
             gateway_id=igw.id,
-            opts=self._child,
+            opts=self.child_opts("public-default-v4"),
         )
         if cfg.enable_ipv6:
             aws.ec2.Route(
-                "public-default-v6",
+                self.child_name("public-default-v6"),
                 route_table_id=public_rt.id,
                 destination_ipv6_cidr_block=ANYWHERE_V6,
                 gateway_id=igw.id,
-                opts=self._child,
+                opts=self.child_opts("public-default-v6"),
             )
         for az, subnet in public.items():
             aws.ec2.RouteTableAssociation(
-                f"public-{az}", subnet_id=subnet.id, route_table_id=public_rt.id, opts=self._child
+                self.child_name(f"public-{az}"),
+                subnet_id=subnet.id,
+                route_table_id=public_rt.id,
+                opts=self.child_opts(f"public-{az}"),
             )
 
         # NAT: one per AZ, or one in the first AZ when the stack chose "single" (sandbox only, enforced by config).
@@ -160,14 +166,19 @@ class Network(pulumi.ComponentResource):
         nats: dict[str, aws.ec2.NatGateway] = {}
         self.nat_public_ips = {}
         for az in nat_azs:
-            eip = aws.ec2.Eip(f"nat-{az}", domain="vpc", tags=self._tags(f"nat-{az}"), opts=self._child)
+            eip = aws.ec2.Eip(
+                self.child_name(f"nat-{az}"),
+                domain="vpc",
+                tags=self._tags(f"nat-{az}"),
+                opts=self.child_opts(f"nat-{az}"),
+            )
             nats[az] = aws.ec2.NatGateway(
-                f"nat-{az}",
+                self.child_name(f"nat-{az}"),
                 allocation_id=eip.id,
                 subnet_id=public[az].id,
                 connectivity_type="public",
                 tags=self._tags(f"nat-{az}"),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+                opts=self.child_opts(f"nat-{az}", depends_on=[igw]),
             )
             self.nat_public_ips[az] = eip.public_ip
 
@@ -175,22 +186,37 @@ class Network(pulumi.ComponentResource):
         private_rts: dict[str, aws.ec2.RouteTable] = {}
         for az, subnet in private.items():
             nat = nats.get(az, nats[nat_azs[0]])
-            rt = aws.ec2.RouteTable(f"private-{az}", vpc_id=vpc.id, tags=self._tags(f"private-{az}"), opts=self._child)
+            rt = aws.ec2.RouteTable(
+                self.child_name(f"private-{az}"),
+                vpc_id=vpc.id,
+                tags=self._tags(f"private-{az}"),
+                opts=self.child_opts(f"private-{az}"),
+            )
             aws.ec2.Route(
-                f"private-{az}-default",
+                self.child_name(f"private-{az}-default"),
                 route_table_id=rt.id,
                 destination_cidr_block=ANYWHERE_V4,
                 nat_gateway_id=nat.id,
-                opts=self._child,
+                opts=self.child_opts(f"private-{az}-default"),
             )
-            aws.ec2.RouteTableAssociation(f"private-{az}", subnet_id=subnet.id, route_table_id=rt.id, opts=self._child)
+            aws.ec2.RouteTableAssociation(
+                self.child_name(f"private-{az}"),
+                subnet_id=subnet.id,
+                route_table_id=rt.id,
+                opts=self.child_opts(f"private-{az}"),
+            )
             private_rts[az] = rt
 
         # Database routing: one table with only the local route (and the S3 gateway endpoint).
-        database_rt = aws.ec2.RouteTable("database", vpc_id=vpc.id, tags=self._tags("database"), opts=self._child)
+        database_rt = aws.ec2.RouteTable(
+            self.child_name("database"), vpc_id=vpc.id, tags=self._tags("database"), opts=self.child_opts("database")
+        )
         for az, subnet in database.items():
             aws.ec2.RouteTableAssociation(
-                f"database-{az}", subnet_id=subnet.id, route_table_id=database_rt.id, opts=self._child
+                self.child_name(f"database-{az}"),
+                subnet_id=subnet.id,
+                route_table_id=database_rt.id,
+                opts=self.child_opts(f"database-{az}"),
             )
 
         endpoint_sg = self._endpoints(vpc, cfg, private, [*private_rts.values(), database_rt])
@@ -232,19 +258,19 @@ class Network(pulumi.ComponentResource):
     def _lock_down_defaults(self, vpc: aws.ec2.Vpc) -> None:
         # Adopting the defaults with no rules / no routes leaves nothing that an unconfigured resource could use.
         aws.ec2.DefaultSecurityGroup(
-            "default",
+            self.child_name("default"),
             vpc_id=vpc.id,
             ingress=[],
             egress=[],
             tags=self._tags("default-do-not-use"),
-            opts=self._child,
+            opts=self.child_opts("default"),
         )
         aws.ec2.DefaultRouteTable(
-            "default",
+            self.child_name("default"),
             default_route_table_id=vpc.default_route_table_id,
             routes=[],
             tags=self._tags("default-do-not-use"),
-            opts=self._child,
+            opts=self.child_opts("default"),
         )
 
     def _endpoints(
@@ -256,14 +282,14 @@ class Network(pulumi.ComponentResource):
     ) -> aws.ec2.SecurityGroup:
         ctx = self._ctx
         sg = aws.ec2.SecurityGroup(
-            "endpoints",
+            self.child_name("endpoints"),
             vpc_id=vpc.id,
             description="VPC interface endpoints: HTTPS from inside the VPC only",
             tags=self._tags("endpoints"),
-            opts=self._child,
+            opts=self.child_opts("endpoints"),
         )
         aws.vpc.SecurityGroupIngressRule(
-            "endpoints-https-from-vpc",
+            self.child_name("endpoints-https-from-vpc"),
             security_group_id=sg.id,
             description="HTTPS from the VPC",
             ip_protocol="tcp",
@@ -271,20 +297,20 @@ class Network(pulumi.ComponentResource):
             to_port=443,
             cidr_ipv4=cfg.vpc_cidr,
             tags=self._tags("endpoints-https-from-vpc"),
-            opts=self._child,
+            opts=self.child_opts("endpoints-https-from-vpc"),
         )
         aws.ec2.VpcEndpoint(
-            "s3",
+            self.child_name("s3"),
             vpc_id=vpc.id,
             service_name=ctx.endpoint_service("s3"),
             vpc_endpoint_type="Gateway",
             route_table_ids=[rt.id for rt in gateway_route_tables],
             tags=self._tags("s3"),
-            opts=self._child,
+            opts=self.child_opts("s3"),
         )
         for service in cfg.interface_endpoints:
             aws.ec2.VpcEndpoint(
-                service,
+                self.child_name(service),
                 vpc_id=vpc.id,
                 service_name=ctx.endpoint_service(service),
                 vpc_endpoint_type="Interface",
@@ -292,23 +318,23 @@ class Network(pulumi.ComponentResource):
                 subnet_ids=[s.id for s in private.values()],
                 security_group_ids=[sg.id],
                 tags=self._tags(service.replace(".", "-")),
-                opts=self._child,
+                opts=self.child_opts(service),
             )
         return sg
 
     def _alb_security_group(self, vpc: aws.ec2.Vpc, cfg: NetworkConfig) -> aws.ec2.SecurityGroup:
         sg = aws.ec2.SecurityGroup(
-            "alb",
+            self.child_name("alb"),
             vpc_id=vpc.id,
             description="Internet-facing ALB: HTTP/HTTPS in from anywhere, out only to the VPC",
             tags=self._tags("alb"),
-            opts=self._child,
+            opts=self.child_opts("alb"),
         )
         sources = [("v4", ANYWHERE_V4)] + ([("v6", ANYWHERE_V6)] if cfg.enable_ipv6 else [])
         for port in PUBLIC_PORTS:
             for family, cidr in sources:
                 aws.vpc.SecurityGroupIngressRule(
-                    f"alb-{port}-{family}",
+                    self.child_name(f"alb-{port}-{family}"),
                     security_group_id=sg.id,
                     description=f"port {port} from the internet ({family})",
                     ip_protocol="tcp",
@@ -317,10 +343,10 @@ class Network(pulumi.ComponentResource):
                     cidr_ipv4=cidr if family == "v4" else None,
                     cidr_ipv6=cidr if family == "v6" else None,
                     tags=self._tags(f"alb-{port}-{family}"),
-                    opts=self._child,
+                    opts=self.child_opts(f"alb-{port}-{family}"),
                 )
         aws.vpc.SecurityGroupEgressRule(
-            "alb-to-vpc",
+            self.child_name("alb-to-vpc"),
             security_group_id=sg.id,
             description="to targets inside the VPC only",
             ip_protocol="tcp",
@@ -328,7 +354,7 @@ class Network(pulumi.ComponentResource):
             to_port=65535,
             cidr_ipv4=cfg.vpc_cidr,
             tags=self._tags("alb-to-vpc"),
-            opts=self._child,
+            opts=self.child_opts("alb-to-vpc"),
         )
         return sg
 
@@ -336,32 +362,32 @@ class Network(pulumi.ComponentResource):
         ctx = self._ctx
         group_name = ctx.namer.log_group("vpc", "flow-logs")
         key = customer_key(
+            self,
             "flow-logs",
             ctx=ctx,
             description=f"{ctx.namer.base} VPC flow logs",
             policy=iam.kms_key_policy(ctx, [iam.logs_key_statement(ctx, group_name)]),
             tags=self._tags("flow-logs"),
-            opts=self._stateful,
+            alias=ctx.namer.alias("flow-logs"),
         )
-        aws.kms.Alias("flow-logs", name=ctx.namer.alias("flow-logs"), target_key_id=key.key_id, opts=self._child)
         group = aws.cloudwatch.LogGroup(
-            "flow-logs",
+            self.child_name("flow-logs"),
             name=group_name,
             retention_in_days=ctx.log_retention_days,
             kms_key_id=key.arn,
             tags=self._tags("flow-logs"),
-            opts=self._stateful,
+            opts=self.child_opts("flow-logs", protect=ctx.protect),
         )
         group_arn = ctx.arn("logs", f"log-group:{group_name}")
         role = aws.iam.Role(
-            "flow-logs",
+            self.child_name("flow-logs"),
             description="Lets VPC Flow Logs deliver to the stack's flow-log group",
             assume_role_policy=iam.service_trust(ctx, "vpc-flow-logs", source_arn=ctx.arn("ec2", "vpc-flow-log/*")),
             tags=self._tags("flow-logs"),
-            opts=self._child,
+            opts=self.child_opts("flow-logs"),
         )
         aws.iam.RolePolicy(
-            "flow-logs",
+            self.child_name("flow-logs"),
             role=role.id,
             policy=iam.document(
                 [
@@ -373,10 +399,10 @@ class Network(pulumi.ComponentResource):
                     iam.statement("DescribeGroups", "logs:DescribeLogGroups"),
                 ]
             ),
-            opts=self._child,
+            opts=self.child_opts("flow-logs"),
         )
         aws.ec2.FlowLog(
-            "vpc",
+            self.child_name("vpc"),
             vpc_id=vpc.id,
             traffic_type="ALL",
             log_destination_type="cloud-watch-logs",
@@ -384,7 +410,7 @@ class Network(pulumi.ComponentResource):
             iam_role_arn=role.arn,
             max_aggregation_interval=FLOW_LOG_AGGREGATION_SECONDS,
             tags=self._tags("vpc-flow-logs"),
-            opts=self._child,
+            opts=self.child_opts("vpc"),
         )
         return group
 

@@ -26,6 +26,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.base import PlatformComponent
 from components.blocks import customer_key
 from components.cluster import NODE_MANAGED_POLICIES, SYSTEM_LABEL, SYSTEM_TOLERATION_POD
 from core import iam, karpenter
@@ -51,17 +52,16 @@ class NodePoolsArgs:
     """What must exist before Karpenter runs (the system node group)."""
 
 
-class NodePools(pulumi.ComponentResource):
+class NodePools(PlatformComponent):
     node_role_arn: pulumi.Output[str]
     controller_role_arn: pulumi.Output[str]
     interruption_queue_name: pulumi.Output[str]
     node_pool_names: list[str]
 
     def __init__(self, name: str, args: NodePoolsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE, name, None, opts)
+        super().__init__(TYPE, name, opts)
         self._ctx = ctx = args.ctx
         cfg = args.config
-        child = pulumi.ResourceOptions(parent=self)
         cluster = args.cluster_name
 
         node_role_name = ctx.namer.physical("karpenter-node", service="iam-role")
@@ -72,46 +72,49 @@ class NodePools(pulumi.ComponentResource):
 
         # Nodes ---------------------------------------------------------------------------------------------------
         node_role = aws.iam.Role(
-            "node",
+            self.child_name("node"),
             name=node_role_name,
             description=f"Karpenter nodes of {cluster}",
             assume_role_policy=iam.service_trust(ctx, "ec2", source_account=False),
             tags=self._tags("karpenter-node"),
-            opts=child,
+            opts=self.child_opts("node"),
         )
         for policy in NODE_MANAGED_POLICIES:
             aws.iam.RolePolicyAttachment(
-                f"node-{policy}", role=node_role.name, policy_arn=ctx.managed_policy(policy), opts=child
+                self.child_name(f"node-{policy}"),
+                role=node_role.name,
+                policy_arn=ctx.managed_policy(policy),
+                opts=self.child_opts(f"node-{policy}"),
             )
         access_entry = aws.eks.AccessEntry(
-            "node",
+            self.child_name("node"),
             cluster_name=cluster,
             principal_arn=node_role.arn,
             type="EC2_LINUX",
             tags=self._tags("karpenter-node"),
             # The cluster is named by a plain string: wait for it explicitly, or a first `up` races its creation.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+            opts=self.child_opts("node", depends_on=args.depends_on),
         )
         self.node_role_arn = node_role.arn
         if cfg.create_spot_service_linked_role:
             aws.iam.ServiceLinkedRole(
-                "spot",
+                self.child_name("spot"),
                 aws_service_name="spot.amazonaws.com",
                 description="EC2 Spot (account-wide; kept when the stack is destroyed)",
                 tags=self._tags("spot"),
-                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+                opts=self.child_opts("spot", retain_on_delete=True),
             )
 
         # Controller identity -------------------------------------------------------------------------------------
         controller_role = aws.iam.Role(
-            "controller",
+            self.child_name("controller"),
             name=controller_role_name,
             description=f"Karpenter controller of {cluster} (EKS Pod Identity)",
             assume_role_policy=iam.pod_identity_trust(
                 ctx, cluster=cluster, namespace=karpenter.NAMESPACE, service_account=karpenter.SERVICE_ACCOUNT
             ),
             tags=self._tags("karpenter-controller"),
-            opts=child,
+            opts=self.child_opts("controller"),
         )
         scope = karpenter.Scope(
             partition=ctx.partition,
@@ -123,17 +126,23 @@ class NodePools(pulumi.ComponentResource):
             dns_suffix=ctx.dns_suffix,
         )
         controller_policies = [
-            aws.iam.RolePolicy(f"controller-{policy}", name=policy, role=controller_role.id, policy=doc, opts=child)
+            aws.iam.RolePolicy(
+                self.child_name(f"controller-{policy}"),
+                name=policy,
+                role=controller_role.id,
+                policy=doc,
+                opts=self.child_opts(f"controller-{policy}"),
+            )
             for policy, doc in karpenter.controller_policies(cfg.version, scope).items()
         ]
         association = aws.eks.PodIdentityAssociation(
-            "controller",
+            self.child_name("controller"),
             cluster_name=cluster,
             namespace=karpenter.NAMESPACE,
             service_account=karpenter.SERVICE_ACCOUNT,
             role_arn=controller_role.arn,
             tags=self._tags("karpenter-controller"),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+            opts=self.child_opts("controller", depends_on=args.depends_on),
         )
         self.controller_role_arn = controller_role.arn
 
@@ -142,18 +151,17 @@ class NodePools(pulumi.ComponentResource):
         self.interruption_queue_name = queue.name
 
         # Controller and CRDs -------------------------------------------------------------------------------------
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
         crds = k8s.helm.v3.Release(
-            "karpenter-crd",
+            self.child_name("karpenter-crd"),
             name="karpenter-crd",
             chart=karpenter.CRD_CHART,
             version=cfg.version,
             namespace=karpenter.NAMESPACE,
             max_history=10,
-            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=list(args.depends_on))),
+            opts=self.child_opts("karpenter-crd", provider=args.k8s_provider, depends_on=args.depends_on),
         )
         controller = k8s.helm.v3.Release(
-            "karpenter",
+            self.child_name("karpenter"),
             name="karpenter",
             chart=karpenter.CONTROLLER_CHART,
             version=cfg.version,
@@ -165,37 +173,35 @@ class NodePools(pulumi.ComponentResource):
             values=controller_values(
                 cluster_name=cluster, cluster_endpoint=args.cluster_endpoint, queue_name=queue_name
             ),
-            opts=pulumi.ResourceOptions.merge(
-                k8s_opts,
-                pulumi.ResourceOptions(
-                    depends_on=[crds, association, access_entry, queue, *controller_policies, *args.depends_on]
-                ),
+            opts=self.child_opts(
+                "karpenter",
+                provider=args.k8s_provider,
+                depends_on=[crds, association, access_entry, queue, *controller_policies, *args.depends_on],
             ),
         )
 
         # Node class and pools ------------------------------------------------------------------------------------
-        after_controller = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[controller]))
         node_class = manifests.node_class(
             cfg, cluster_name=cluster, node_role_name=node_role_name, kms_key_arn=args.kms_key_arn, tags=ctx.tags
         )
         nc = k8s.apiextensions.CustomResource(
-            "node-class",
+            self.child_name("node-class"),
             api_version=node_class["apiVersion"],
             kind=node_class["kind"],
             metadata=node_class["metadata"],
             spec=node_class["spec"],
-            opts=after_controller,
+            opts=self.child_opts("node-class", provider=args.k8s_provider, depends_on=[controller]),
         )
         self.node_pool_names = []
         for pool in manifests.node_pools(cfg, zones=args.availability_zones):
             pool_name = pool["metadata"]["name"]
             k8s.apiextensions.CustomResource(
-                f"node-pool-{pool_name}",
+                self.child_name(f"node-pool-{pool_name}"),
                 api_version=pool["apiVersion"],
                 kind=pool["kind"],
                 metadata=pool["metadata"],
                 spec=pool["spec"],
-                opts=pulumi.ResourceOptions.merge(after_controller, pulumi.ResourceOptions(depends_on=[nc])),
+                opts=self.child_opts(f"node-pool-{pool_name}", provider=args.k8s_provider, depends_on=[controller, nc]),
             )
             self.node_pool_names.append(pool_name)
 
@@ -215,9 +221,9 @@ class NodePools(pulumi.ComponentResource):
         self, queue_name: str, queue_arn: str, controller_role_name: str, controller_role: aws.iam.Role
     ) -> aws.sqs.Queue:
         ctx = self._ctx
-        child = pulumi.ResourceOptions(parent=self)
         controller_arn = ctx.arn("iam", f"role/{controller_role_name}", region="")
         key = customer_key(
+            self,
             "interruption",
             ctx=ctx,
             description=f"{ctx.namer.base} Karpenter interruption queue",
@@ -237,38 +243,37 @@ class NodePools(pulumi.ComponentResource):
                 ],
             ),
             tags=self._tags("karpenter-interruption"),
-            # KMS validates the principals of a key policy: the controller role must exist first.
-            opts=pulumi.ResourceOptions(parent=self, protect=ctx.protect, depends_on=[controller_role]),
+            depends_on=[controller_role],
         )
         queue = aws.sqs.Queue(
-            "interruption",
+            self.child_name("interruption"),
             name=queue_name,
             message_retention_seconds=300,
             kms_master_key_id=key.arn,
             kms_data_key_reuse_period_seconds=300,
             tags=self._tags("karpenter-interruption"),
-            opts=child,
+            opts=self.child_opts("interruption"),
         )
         aws.sqs.QueuePolicy(
-            "interruption",
+            self.child_name("interruption"),
             queue_url=queue.url,
             policy=karpenter.queue_policy(queue_arn, ctx.dns_suffix),
-            opts=child,
+            opts=self.child_opts("interruption"),
         )
         for rule_name, source, detail_type in karpenter.INTERRUPTION_EVENTS:
             rule = aws.cloudwatch.EventRule(
-                f"interruption-{rule_name}",
+                self.child_name(f"interruption-{rule_name}"),
                 description=f"Karpenter interruption handling: {detail_type}",
                 event_pattern=json.dumps(karpenter.event_pattern(source, detail_type), sort_keys=True),
                 tags=self._tags(f"karpenter-{rule_name}"),
-                opts=child,
+                opts=self.child_opts(f"interruption-{rule_name}"),
             )
             aws.cloudwatch.EventTarget(
-                f"interruption-{rule_name}",
+                self.child_name(f"interruption-{rule_name}"),
                 rule=rule.name,
                 target_id="KarpenterInterruptionQueueTarget",
                 arn=queue.arn,
-                opts=child,
+                opts=self.child_opts(f"interruption-{rule_name}"),
             )
         return queue
 

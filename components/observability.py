@@ -42,6 +42,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.base import PlatformComponent
 from components.blocks import customer_key, pinned_release, pod_identity_role
 from components.buckets import secure_bucket
 from components.cluster import SYSTEM_LABEL, SYSTEM_TOLERATION_POD
@@ -87,7 +88,7 @@ class ObservabilityArgs:
     """What must exist before the agents run (the system node group, Karpenter)."""
 
 
-class Observability(pulumi.ComponentResource):
+class Observability(PlatformComponent):
     workspace_arn: pulumi.Output[str]
     """The Amazon Managed Prometheus workspace."""
     prometheus_endpoint: pulumi.Output[str]
@@ -102,13 +103,10 @@ class Observability(pulumi.ComponentResource):
     """The S3 archive of container logs, when `logsToS3`."""
 
     def __init__(self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE, name, None, opts)
+        super().__init__(TYPE, name, opts)
         self._ctx = ctx = args.ctx
         self._args = args
         cfg = args.config
-        self._child = pulumi.ResourceOptions(parent=self)
-        self._stateful = pulumi.ResourceOptions(parent=self, protect=ctx.protect)
-        self._k8s = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, depends_on=list(args.depends_on))
 
         logs_key = self._key(
             "logs",
@@ -133,20 +131,20 @@ class Observability(pulumi.ComponentResource):
         # Logs --------------------------------------------------------------------------------------------------
         app_group_name = ctx.namer.log_group("observability", "containers")
         app_group = aws.cloudwatch.LogGroup(
-            "containers",
+            self.child_name("containers"),
             name=app_group_name,
             retention_in_days=ctx.log_retention_days,
             kms_key_id=logs_key.arn,
             tags=self._tags("containers"),
-            opts=self._stateful,
+            opts=self.child_opts("containers", protect=ctx.protect),
         )
         self.application_log_group_name = app_group.name
         archive = None
         if cfg.logs_to_s3:
             archive = secure_bucket(
+                self,
                 "log-archive",
                 ctx=ctx,
-                parent=self,
                 bucket_name=ctx.namer.physical("container-logs", ctx.account_id, ctx.region, service="s3-bucket"),
                 kms_key_arn=logs_key.arn,
                 expire_days=cfg.log_archive_days,
@@ -179,32 +177,32 @@ class Observability(pulumi.ComponentResource):
 
         # Metrics and alerts ------------------------------------------------------------------------------------
         workspace_group = aws.cloudwatch.LogGroup(
-            "prometheus",
+            self.child_name("prometheus"),
             name=ctx.namer.log_group("observability", "prometheus"),
             retention_in_days=ctx.log_retention_days,
             kms_key_id=logs_key.arn,
             tags=self._tags("prometheus"),
-            opts=self._stateful,
+            opts=self.child_opts("prometheus", protect=ctx.protect),
         )
         workspace = aws.amp.Workspace(
-            "prometheus",
+            self.child_name("prometheus"),
             alias=ctx.namer.physical("prometheus"),
             kms_key_arn=telemetry_key.arn,
             logging_configuration=aws.amp.WorkspaceLoggingConfigurationArgs(
                 log_group_arn=workspace_group.arn.apply(lambda arn: f"{arn}:*")
             ),
             tags=self._tags("prometheus"),
-            opts=self._stateful,
+            opts=self.child_opts("prometheus", protect=ctx.protect),
         )
         self.workspace_arn = workspace.arn
         self.prometheus_endpoint = workspace.prometheus_endpoint
         aws.amp.RuleGroupNamespace(
-            "platform-rules",
+            self.child_name("platform-rules"),
             name="platform",
             workspace_id=workspace.id,
             data=alert_rules.rule_file(),
             tags=self._tags("prometheus-rules"),
-            opts=self._child,
+            opts=self.child_opts("platform-rules"),
         )
         topic = self._alert_topic(telemetry_key, workspace)
         self.alert_topic_arn = topic.arn
@@ -267,7 +265,9 @@ class Observability(pulumi.ComponentResource):
         self.otlp_http_endpoint = f"http://{GATEWAY}.{NAMESPACE}.svc.cluster.local:{OTLP_HTTP_PORT}"
 
         # Traces ------------------------------------------------------------------------------------------------
-        aws.xray.EncryptionConfig("xray", type="KMS", key_id=telemetry_key.arn, opts=self._child)
+        aws.xray.EncryptionConfig(
+            self.child_name("xray"), type="KMS", key_id=telemetry_key.arn, opts=self.child_opts("xray")
+        )
 
         self.register_outputs(
             {
@@ -289,18 +289,22 @@ class Observability(pulumi.ComponentResource):
     def _key(self, name: str, purpose: str, statements: Sequence[iam.Statement]) -> aws.kms.Key:
         ctx = self._ctx
         return customer_key(
+            self,
             name,
             ctx=ctx,
             description=f"{ctx.namer.base} observability: {purpose}",
             policy=iam.kms_key_policy(ctx, statements),
             tags=self._tags(f"observability-{name}"),
-            opts=self._child,
             alias=ctx.namer.alias("observability", name),
         )
 
     def _namespace(self, name: str, pod_security: str) -> k8s.core.v1.Namespace:
         manifest = namespace_manifest(name, pod_security, environment=self._ctx.environment)
-        return k8s.core.v1.Namespace(name, metadata=manifest["metadata"], opts=self._k8s)
+        return k8s.core.v1.Namespace(
+            self.child_name(name),
+            metadata=manifest["metadata"],
+            opts=self.child_opts(name, provider=self._args.k8s_provider, depends_on=self._args.depends_on),
+        )
 
     def _pod_role(
         self,
@@ -315,6 +319,7 @@ class Observability(pulumi.ComponentResource):
         """An EKS Pod Identity role for one service account; returns what its pods must wait for."""
         cluster = self._args.cluster_name
         return pod_identity_role(
+            self,
             name,
             ctx=self._ctx,
             cluster=cluster,
@@ -323,7 +328,6 @@ class Observability(pulumi.ComponentResource):
             description=f"{description} ({cluster}, EKS Pod Identity)",
             policy=policy,
             tags=self._tags(name),
-            opts=self._child,
             managed_policies=managed_policies,
             cluster_resources=self._args.depends_on,
         ).ready
@@ -340,13 +344,15 @@ class Observability(pulumi.ComponentResource):
         depends_on: Sequence[pulumi.Resource],
     ) -> k8s.helm.v3.Release:
         return pinned_release(
+            self,
             name,
             chart=chart,
             version=version,
             repository=repository,
             namespace=namespace,
             values=values,
-            opts=pulumi.ResourceOptions.merge(self._k8s, pulumi.ResourceOptions(depends_on=list(depends_on))),
+            provider=self._args.k8s_provider,
+            depends_on=[*self._args.depends_on, *depends_on],
         )
 
     def _alert_topic(self, key: aws.kms.Key, workspace: aws.amp.Workspace) -> aws.sns.Topic:
@@ -354,27 +360,31 @@ class Observability(pulumi.ComponentResource):
         topic_name = ctx.namer.physical("alerts", service="sns")
         topic_arn = ctx.arn("sns", topic_name)
         topic = aws.sns.Topic(
-            "alerts",
+            self.child_name("alerts"),
             name=topic_name,
             kms_master_key_id=key.arn,
             tags=self._tags("alerts"),
-            opts=self._child,
+            opts=self.child_opts("alerts"),
         )
         topic_policy = aws.sns.TopicPolicy(
-            "alerts",
+            self.child_name("alerts"),
             arn=topic.arn,
             policy=workspace.arn.apply(lambda arn: iam.document(alert_topic_statements(ctx, topic_arn, arn))),
-            opts=self._child,
+            opts=self.child_opts("alerts"),
         )
         for email in self._args.config.alert_emails:
             aws.sns.TopicSubscription(
-                f"alerts-{email}", topic=topic.arn, protocol="email", endpoint=email, opts=self._child
+                self.child_name(f"alerts-{email}"),
+                topic=topic.arn,
+                protocol="email",
+                endpoint=email,
+                opts=self.child_opts(f"alerts-{email}"),
             )
         aws.amp.AlertManagerDefinition(
-            "alerts",
+            self.child_name("alerts"),
             workspace_id=workspace.id,
             definition=alert_rules.alertmanager_definition(topic_arn, ctx.region),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[topic, topic_policy]),
+            opts=self.child_opts("alerts", depends_on=[topic, topic_policy]),
         )
         return topic
 

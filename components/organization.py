@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.base import PlatformComponent
 from components.blocks import customer_key
 from components.buckets import secure_bucket
 from core import iam, scp
@@ -37,29 +38,32 @@ class OrganizationArgs:
     """Provider of the shared-services account, which keeps the trail's bucket and key."""
 
 
-class Organization(pulumi.ComponentResource):
+class Organization(PlatformComponent):
     ou_ids: dict[str, pulumi.Output[str]]
     policy_ids: dict[str, pulumi.Output[str]]
     trail_arn: pulumi.Output[str]
     trail_bucket: str
 
     def __init__(self, name: str, args: OrganizationArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE, name, None, opts)
+        super().__init__(TYPE, name, opts)
         ctx, cfg = args.ctx, args.config
-        child = pulumi.ResourceOptions(parent=self)
 
         ous: dict[str, aws.organizations.OrganizationalUnit] = {}
         for key, parent_key in scp.OU_LAYOUT.items():
             parent_id = cfg.root_id if parent_key is None else ous[parent_key].id
             ous[key] = aws.organizations.OrganizationalUnit(
-                f"ou-{key}", name=key, parent_id=parent_id, tags=self._tags(ctx, f"ou-{key}"), opts=child
+                self.child_name(f"ou-{key}"),
+                name=key,
+                parent_id=parent_id,
+                tags=self._tags(ctx, f"ou-{key}"),
+                opts=self.child_opts(f"ou-{key}"),
             )
         self.ou_ids = {key: ou.id for key, ou in ous.items()}
 
         if cfg.create_accounts:
             for account in cfg.accounts.values():
                 aws.organizations.Account(
-                    f"account-{account.key}",
+                    self.child_name(f"account-{account.key}"),
                     name=f"{ctx.namer.prefix}-{account.key}",
                     email=account.email,
                     parent_id=ous[scp.ACCOUNT_OU[account.key]].id,
@@ -68,7 +72,7 @@ class Organization(pulumi.ComponentResource):
                     close_on_deletion=False,
                     tags=self._tags(ctx, f"account-{account.key}"),
                     # Never let a code change close an account.
-                    opts=pulumi.ResourceOptions(parent=self, protect=True, ignore_changes=["roleName"]),
+                    opts=self.child_opts(f"account-{account.key}", protect=True, ignore_changes=["roleName"]),
                 )
 
         policies = scp.organization_scps(
@@ -80,18 +84,21 @@ class Organization(pulumi.ComponentResource):
         self.policy_ids = {}
         for policy in policies:
             resource = aws.organizations.Policy(
-                f"scp-{policy.name}",
+                self.child_name(f"scp-{policy.name}"),
                 name=f"{ctx.namer.prefix}-{policy.name}",
                 description=policy.description,
                 type="SERVICE_CONTROL_POLICY",
                 content=policy.content,
                 tags=self._tags(ctx, f"scp-{policy.name}"),
-                opts=child,
+                opts=self.child_opts(f"scp-{policy.name}"),
             )
             self.policy_ids[policy.name] = resource.id
             for target in policy.targets:
                 aws.organizations.PolicyAttachment(
-                    f"scp-{policy.name}-{target}", policy_id=resource.id, target_id=ous[target].id, opts=child
+                    self.child_name(f"scp-{policy.name}-{target}"),
+                    policy_id=resource.id,
+                    target_id=ous[target].id,
+                    opts=self.child_opts(f"scp-{policy.name}-{target}"),
                 )
 
         self.trail_bucket, self.trail_arn = self._trail(ctx, cfg, args.log_archive_provider)
@@ -105,12 +112,12 @@ class Organization(pulumi.ComponentResource):
         self, ctx: StackContext, cfg: OrganizationConfig, provider: pulumi.ProviderResource
     ) -> tuple[str, pulumi.Output[str]]:
         archive = ctx.for_account(cfg.accounts["shared-services"].id)
-        in_archive = pulumi.ResourceOptions(parent=self, provider=provider)
         trail_name = ctx.namer.physical("organization")
         trail_arn = ctx.arn("cloudtrail", f"trail/{trail_name}")
         cloudtrail = {"Service": ctx.service_principal("cloudtrail")}
         from_this_trail = {"StringEquals": {"aws:SourceArn": trail_arn}}
         key = customer_key(
+            self,
             "trail",
             ctx=ctx,
             description=f"{ctx.namer.base} organization CloudTrail",
@@ -132,14 +139,14 @@ class Organization(pulumi.ComponentResource):
                 ],
             ),
             tags=self._tags(ctx, "trail"),
-            opts=pulumi.ResourceOptions.merge(in_archive, pulumi.ResourceOptions(protect=ctx.protect)),
+            provider=provider,
         )
         bucket_name = ctx.namer.physical("org-trail", archive.account_id, ctx.region, service="s3-bucket")
         bucket_arn = f"arn:{ctx.partition}:s3:::{bucket_name}"
         bucket = secure_bucket(
+            self,
             "trail",
             ctx=archive,
-            parent=self,
             bucket_name=bucket_name,
             kms_key_arn=key.arn,
             statements=[
@@ -156,10 +163,10 @@ class Organization(pulumi.ComponentResource):
             ],
             expire_days=cfg.cloudtrail_retention_days,
             protect=ctx.protect,
-            opts=in_archive,
+            provider=provider,
         )
         trail = aws.cloudtrail.Trail(
-            "organization",
+            self.child_name("organization"),
             name=trail_name,
             s3_bucket_name=bucket.name,
             is_organization_trail=True,
@@ -168,6 +175,6 @@ class Organization(pulumi.ComponentResource):
             enable_log_file_validation=True,
             kms_key_id=key.arn,
             tags=self._tags(ctx, "organization-trail"),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket.policy]),
+            opts=self.child_opts("organization", depends_on=[bucket.policy]),
         )
         return bucket_name, trail.arn

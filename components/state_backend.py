@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
 
+from components.base import PlatformComponent
 from components.blocks import customer_key
 from components.buckets import secure_bucket
 from core import iam
@@ -33,19 +33,20 @@ class StateBackendArgs:
     """The roles named in the policies (KMS and S3 refuse principals that do not exist)."""
 
 
-class StateBackend(pulumi.ComponentResource):
+class StateBackend(PlatformComponent):
     bucket_name: str
     secrets_key_alias: str
 
     def __init__(self, name: str, args: StateBackendArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE, name, None, opts)
+        super().__init__(TYPE, name, opts)
         ctx = args.ctx
-        after_roles = pulumi.ResourceOptions(parent=self, protect=True, depends_on=list(args.depends_on))
         readers = sorted(args.previewer_role_arns)
         writers = sorted(args.deployer_role_arns)
         state_key = customer_key(
+            self,
             "state",
             ctx=ctx,
+            depends_on=args.depends_on,
             description=f"{ctx.namer.base} Pulumi state bucket",
             policy=iam.kms_key_policy(
                 ctx,
@@ -59,11 +60,12 @@ class StateBackend(pulumi.ComponentResource):
                 ],
             ),
             tags=merge_tags(ctx.tags, None, ctx.namer.physical("pulumi-state")),
-            opts=after_roles,
         )
-        secrets_key = customer_key(
+        customer_key(
+            self,
             "secrets",
             ctx=ctx,
+            depends_on=args.depends_on,
             description=f"{ctx.namer.base} Pulumi secrets provider (awskms://)",
             policy=iam.kms_key_policy(
                 ctx,
@@ -77,21 +79,15 @@ class StateBackend(pulumi.ComponentResource):
                 ],
             ),
             tags=merge_tags(ctx.tags, None, ctx.namer.physical("pulumi-secrets")),
-            opts=after_roles,
+            alias=ctx.namer.alias("pulumi-secrets"),
         )
         self.secrets_key_alias = ctx.namer.alias("pulumi-secrets")
-        aws.kms.Alias(
-            "secrets",
-            name=self.secrets_key_alias,
-            target_key_id=secrets_key.key_id,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
         self.bucket_name = ctx.namer.physical("pulumi-state", ctx.account_id, ctx.region, service="s3-bucket")
         arn = f"arn:{ctx.partition}:s3:::{self.bucket_name}"
         secure_bucket(
+            self,
             "state",
             ctx=ctx,
-            parent=self,
             bucket_name=self.bucket_name,
             kms_key_arn=state_key.arn,
             statements=[
@@ -111,6 +107,6 @@ class StateBackend(pulumi.ComponentResource):
             ],
             noncurrent_days=args.noncurrent_version_days,
             protect=True,
-            opts=pulumi.ResourceOptions(depends_on=list(args.depends_on)),
+            depends_on=args.depends_on,
         )
         self.register_outputs({"bucket": self.bucket_name, "secretsKeyAlias": self.secrets_key_alias})

@@ -18,6 +18,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.base import PlatformComponent
 from components.blocks import pinned_release
 from components.cluster import SYSTEM_LABEL, SYSTEM_TOLERATION_POD
 from core.context import StackContext
@@ -39,38 +40,39 @@ class WorkloadsArgs:
     depends_on: Sequence[pulumi.Resource] = ()
 
 
-class Workloads(pulumi.ComponentResource):
+class Workloads(PlatformComponent):
     namespaces: list[str]
 
     def __init__(self, name: str, args: WorkloadsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE, name, None, opts)
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, depends_on=list(args.depends_on))
+        super().__init__(TYPE, name, opts)
+        provider = args.k8s_provider
         labels = {"app.kubernetes.io/managed-by": "pulumi", "platform/environment": args.ctx.environment}
         self.namespaces = []
         for ns in args.config.namespaces.values():
             namespace = k8s.core.v1.Namespace(
-                ns.name,
+                self.child_name(ns.name),
                 metadata=k8s.meta.v1.ObjectMetaArgs(
                     name=ns.name, labels={**labels, **pod_security_labels(), **READINESS_GATE_LABEL}
                 ),
-                opts=k8s_opts,
+                opts=self.child_opts(ns.name, provider=provider, depends_on=args.depends_on),
             )
-            in_ns = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[namespace]))
+            in_ns = [*args.depends_on, namespace]
             k8s.core.v1.LimitRange(
-                f"{ns.name}-defaults",
+                self.child_name(f"{ns.name}-defaults"),
                 metadata=k8s.meta.v1.ObjectMetaArgs(name="defaults", namespace=ns.name, labels=labels),
                 spec=limit_range_spec(ns),
-                opts=in_ns,
+                opts=self.child_opts(f"{ns.name}-defaults", provider=provider, depends_on=in_ns),
             )
             k8s.core.v1.ResourceQuota(
-                f"{ns.name}-quota",
+                self.child_name(f"{ns.name}-quota"),
                 metadata=k8s.meta.v1.ObjectMetaArgs(name="quota", namespace=ns.name, labels=labels),
                 spec=quota_spec(ns),
-                opts=in_ns,
+                opts=self.child_opts(f"{ns.name}-quota", provider=provider, depends_on=in_ns),
             )
             self.namespaces.append(ns.name)
 
         pinned_release(
+            self,
             "vpa",
             chart="vpa",
             version=args.config.vpa_chart_version,
@@ -78,7 +80,8 @@ class Workloads(pulumi.ComponentResource):
             namespace=VPA_NAMESPACE,
             create_namespace=True,
             values=vpa_values(),
-            opts=k8s_opts,
+            provider=provider,
+            depends_on=args.depends_on,
         )
         self.register_outputs({"namespaces": self.namespaces})
 

@@ -2,7 +2,9 @@
 
 `RecordingMonitor` wraps the SDK's mock monitor and keeps, for each registered resource, what a real engine would
 know: type, logical name, inputs (wire names, camelCase), outputs, parent, provider, dependencies, property
-dependencies and options (protect, deleteBeforeReplace, ...). `PlatformMocks` answers resource creation with
+dependencies and options (protect, deleteBeforeReplace, ...). It also refuses what the Pulumi engine refuses
+(`ENGINE_RULES`): the SDK's own mock monitor accepts all of it silently, so a green offline plan could still stop a
+real preview. `PlatformMocks` answers resource creation with
 realistic computed outputs (ids, ARNs) and answers only the invokes the program is allowed to make: an unexpected
 data-source call is an error, so plans stay deterministic and need no cloud.
 """
@@ -23,6 +25,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.mocks import MockMonitor, set_mocks
 from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -37,6 +40,46 @@ ALLOWED_INVOKES = {
     "aws:ssoadmin/getInstances:getInstances",
     "aws:identitystore/getGroup:getGroup",
 }
+
+
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+ENGINE_RULES = {
+    "duplicate-urn": "two resources with one URN (the engine: \"Duplicate resource URN '<urn>'; try giving it a unique "
+    "name\"); a URN holds the parent's type, not its name, so name children after their component",
+    "unknown-parent": 'a parent that was never registered (the engine: "could not find parent resource <urn>")',
+    "provider-package": "a provider reference of another package than the resource's (the Python SDK drops such a "
+    "`provider=` silently and falls back to the default provider, which `default-provider-disabled` then catches)",
+    "unknown-provider": "a provider reference to no registered provider",
+    "default-provider-disabled": "a custom resource without an explicit provider, for a package whose default provider "
+    "`pulumi:disable-default-providers` turns off",
+    "duplicate-alias": "an alias that is another resource's URN or that another resource also claims (the engine "
+    "refuses both once the aliased resource exists in the state)",
+}
+"""What the recording monitor refuses, by rule id (pkg/resource/deploy/step_generator.go in pulumi/pulumi)."""
+
+
+class EngineRuleError(RuntimeError):
+    """The program registered something a real Pulumi engine would refuse."""
+
+    def __init__(self, violations: Sequence[tuple[str, str]]) -> None:
+        self.violations = list(violations)
+        lines = [f"- [{rule}] {detail}" for rule, detail in self.violations]
+        super().__init__("the Pulumi engine would refuse this program:\n" + "\n".join(lines))
+
+    def __reduce__(self) -> tuple[Any, ...]:  # crosses process boundaries (the offline plan renders in parallel)
+        return (EngineRuleError, (self.violations,))
+
+
+def engine_urn(stack: str, project: str, parent: str | None, type_: str, name: str) -> str:
+    """The URN the engine gives a resource: the parent's *qualified type* (all its ancestors' types, without the
+    root stack's) joined to the resource's type, then the name (`resource.NewURN` in the Pulumi engine)."""
+    qualified = type_
+    if parent:
+        parent_type = parent.split("::")[2]
+        if parent_type != ROOT_STACK_TYPE:
+            qualified = f"{parent_type}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
 
 
 @dataclass
@@ -353,14 +396,77 @@ class RecordingMonitor(MockMonitor):
         self.recorded: list[Recorded] = []
         self.by_urn: dict[str, Recorded] = {}
         self.component_outputs: dict[str, dict[str, Any]] = {}
+        self.violations: list[tuple[str, str]] = []
+        """Engine rules broken so far (rule id, detail); `run_under_mocks` raises them together."""
+        self.disabled_default_providers: frozenset[str] = frozenset()
+        self._registered: set[str] = set()
+        self._aliased: dict[str, str] = {}
+        """Alias URN -> the URN of the resource claiming it."""
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        return engine_urn(get_stack(), get_project(), parent or None, type_, name)
+
+    def _refuse(self, rule: str, detail: str) -> None:
+        self.violations.append((rule, detail))
+
+    def _check_engine_rules(self, request: Any, urn: str) -> None:
+        if request.parent and request.parent not in self._registered:
+            self._refuse("unknown-parent", f"{urn}: could not find parent resource {request.parent}")
+        if urn in self._registered:
+            self._refuse("duplicate-urn", f"Duplicate resource URN '{urn}'; try giving it a unique name")
+        if urn in self._aliased:
+            self._refuse("duplicate-alias", f"{urn} is also claimed as an alias by {self._aliased[urn]}")
+        package = request.type.split(":")[0]
+        if request.custom and not request.type.startswith("pulumi:providers:"):
+            if request.provider:
+                self._check_provider(urn, package, request.provider)
+            elif package in self.disabled_default_providers:
+                self._refuse(
+                    "default-provider-disabled",
+                    f"{urn}: default provider for '{package}' disabled; pass an explicit provider",
+                )
+        for key, ref in request.providers.items():
+            self._check_provider(urn, key, ref)
+        for alias_urn in sorted({self._alias_urn(request, alias) for alias in request.aliases} - {urn}):
+            if alias_urn in self._registered:
+                self._refuse("duplicate-alias", f"{urn} aliases {alias_urn}, which is another resource's URN")
+            elif alias_urn in self._aliased:
+                self._refuse("duplicate-alias", f"{urn} and {self._aliased[alias_urn]} both alias {alias_urn}")
+            self._aliased[alias_urn] = urn
+
+    def _check_provider(self, urn: str, package: str, ref: str) -> None:
+        provider_urn = ref.rsplit("::", 1)[0]
+        provider_type = provider_urn.split("::")[2].split("$")[-1]
+        if provider_urn not in self._registered:
+            self._refuse("unknown-provider", f"{urn}: provider {provider_urn} was never registered")
+        elif provider_type != f"pulumi:providers:{package}":
+            self._refuse("provider-package", f"{urn} ({package}) was given provider {provider_urn}")
+
+    def _alias_urn(self, request: Any, alias: Any) -> str:
+        """An alias spec collapsed to a URN as the engine does (`collapseAliasToUrn`)."""
+        if alias.urn:
+            return alias.urn
+        spec = alias.spec
+        parent = None if spec.noParent else (spec.parentUrn or request.parent or None)
+        return engine_urn(
+            spec.stack or get_stack(),
+            spec.project or get_project(),
+            parent,
+            spec.type or request.type,
+            spec.name or request.name,
+        )
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         # The SDK's mock monitor deserialises inputs into SDK objects, which rehydrates resource references with
         # asynchronous lookups started on the monitor's thread; they can outlive the run and break the next one.
         # This monitor hands the mocks plain values instead (references as {"$resource": urn}, unknowns kept).
         urn = self.make_urn(request.parent, request.type, request.name)
-        if request.type == "pulumi:pulumi:Stack":
+        if request.type == ROOT_STACK_TYPE:
+            self._registered.add(urn)
             return resource_pb2.RegisterResourceResponse(urn=urn)
+        self._check_engine_rules(request, urn)
+        duplicate = urn in self._registered
+        self._registered.add(urn)
         wire = json_format.MessageToDict(request.object)
         resource_args = MockResourceArgs(
             typ=request.type,
@@ -398,13 +504,14 @@ class RecordingMonitor(MockMonitor):
                 "deletedWith": request.deletedWith or None,
                 "replaceOnChanges": list(request.replaceOnChanges),
                 "additionalSecretOutputs": list(request.additionalSecretOutputs),
-                "aliases": [str(a) for a in request.aliases],
+                "aliases": sorted({self._alias_urn(request, a) for a in request.aliases} - {urn}),
                 "providers": dict(request.providers),
                 "version": request.version or None,
             },
         )
-        self.recorded.append(record)
-        self.by_urn[record.urn] = record
+        if not duplicate:  # the first registration stands; the duplicate is already reported
+            self.recorded.append(record)
+            self.by_urn[record.urn] = record
         return response
 
     def _account_of_provider(self, ref: str | None) -> str | None:
@@ -469,14 +576,19 @@ def run_under_mocks(
     """Run `body` as a Pulumi program under recording mocks, wait until every registration is done, and return the
     record. The Pulumi runtime is process-global, so this resets it first: runs do not leak into each other.
 
-    With `preview=True`, outputs the mocks do not return stay unknown, as during `pulumi preview`."""
+    With `preview=True`, outputs the mocks do not return stay unknown, as during `pulumi preview`. Raises
+    `EngineRuleError` listing every registration a real engine would refuse (`ENGINE_RULES`)."""
     asyncio.set_event_loop(asyncio.new_event_loop())
     pulumi_settings.reset_options(project=project, stack=stack)
     set_all_config(dict(config), list(secret_keys))
     mocks = PlatformMocks(account_id=account_id, region=region, partition=partition)
     monitor = RecordingMonitor(mocks)
+    disabled = config.get("pulumi:disable-default-providers")
+    monitor.disabled_default_providers = frozenset(json.loads(disabled) if disabled else ())
     set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     _sync_await(run_pulumi_func(body))
+    if monitor.violations:
+        raise EngineRuleError(monitor.violations)
 
     exports: dict[str, Any] = {}
     secret: list[str] = []

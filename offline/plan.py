@@ -7,7 +7,8 @@
 For each stack it prints the resource tree grouped by component, the count per resource type, the stack's exports
 and the verdict of every policy in the CrossGuard pack (`policy/`, configured by `policy/config/<stack>.json`).
 Exit status: 0 when every stack renders and passes every mandatory policy, 1 on a mandatory policy violation, 2 on a
-bad stack or policy configuration (printed as the parser's message, without a traceback).
+bad stack or policy configuration, or a program the Pulumi engine would refuse (printed as a message, without a
+traceback).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from core.config import ConfigError, parse
-from offline.mocks import Recorded, run_under_mocks
+from offline.mocks import EngineRuleError, Recorded, run_under_mocks
 from offline.policies import PolicyConfigError, Verdict, check, print_verdict
 from offline.stackfiles import ROOT, StackFile, StackFileError, read_stack, stack_names
 
@@ -163,7 +164,7 @@ def run_stack(stack: str, quiet: bool = False) -> StackResult:
     try:
         plan = render(stack)
         plan.verdict = check(stack, plan.resources)
-    except (ConfigError, PolicyConfigError, StackFileError, FileNotFoundError) as err:
+    except (ConfigError, PolicyConfigError, StackFileError, FileNotFoundError, EngineRuleError) as err:
         return StackResult(stack, None, "", f"{err}\n", 2)
     failed = len(plan.verdict.mandatory)
     if quiet:

@@ -56,7 +56,7 @@ def test_endpoint_access_per_environment(plans: dict[str, Plan]) -> None:
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)
 def test_secrets_are_encrypted_with_the_clusters_rotating_key(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
-    key = plan.one("aws:kms/key:Key", "cluster")
+    key = plan.one("aws:kms/key:Key", "cluster-cluster")
     assert cluster_of(plans, stack).inputs["encryptionConfigKeyArn"] == key.outputs["arn"]
     assert key.inputs["enableKeyRotation"] is True
     policy = json.loads(key.inputs["policy"])
@@ -75,10 +75,10 @@ def test_all_log_types_go_to_a_precreated_retained_encrypted_group(plans: dict[s
         "controllerManager",
         "scheduler",
     ]
-    group = plan.one("aws:cloudwatch/logGroup:LogGroup", "control-plane")
+    group = plan.one("aws:cloudwatch/logGroup:LogGroup", "cluster-control-plane")
     assert group.inputs["name"] == f"/aws/eks/{cluster.inputs['name']}/cluster"
     assert group.inputs["retentionInDays"] == stack_config(stack).log_retention_days
-    assert group.inputs["kmsKeyId"] == plan.one("aws:kms/key:Key", "cluster").outputs["arn"]
+    assert group.inputs["kmsKeyId"] == plan.one("aws:kms/key:Key", "cluster-cluster").outputs["arn"]
     assert group.urn in cluster.dependencies, "EKS would create its own never-expiring group first"
 
 
@@ -100,7 +100,7 @@ def test_deletion_protection_and_pulumi_protect_in_prod(plans: dict[str, Plan]) 
     prod = cluster_of(plans, "prod")
     assert prod.inputs["deletionProtection"] is True
     assert prod.protect is True
-    assert plans["prod"].one("aws:kms/key:Key", "cluster").protect is True
+    assert plans["prod"].one("aws:kms/key:Key", "cluster-cluster").protect is True
     sandbox = cluster_of(plans, "sandbox")
     assert sandbox.inputs["deletionProtection"] is False
     assert sandbox.protect is False
@@ -114,8 +114,8 @@ def test_default_node_group_and_security_groups_are_replaced_by_explicit_ones(
     inputs = cluster_of(plans, stack).inputs
     assert inputs["skipDefaultNodeGroup"] is True
     assert inputs["skipDefaultSecurityGroups"] is True
-    assert inputs["clusterSecurityGroup"] == {"$resource": plan.one(SG, "control-plane").urn}
-    assert inputs["serviceRole"] == {"$resource": plan.one("aws:iam/role:Role", "cluster").urn}
+    assert inputs["clusterSecurityGroup"] == {"$resource": plan.one(SG, "cluster-control-plane").urn}
+    assert inputs["serviceRole"] == {"$resource": plan.one("aws:iam/role:Role", "cluster-cluster").urn}
     assert inputs["createOidcProvider"] is True
     assert inputs["bootstrapSelfManagedAddons"] is False
 
@@ -123,8 +123,8 @@ def test_default_node_group_and_security_groups_are_replaced_by_explicit_ones(
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)
 def test_security_group_rules_between_control_plane_and_nodes(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
-    control_plane = plan.one(SG, "control-plane").outputs["id"]
-    nodes = plan.one(SG, "nodes").outputs["id"]
+    control_plane = plan.one(SG, "cluster-control-plane").outputs["id"]
+    nodes = plan.one(SG, "cluster-nodes").outputs["id"]
     rules = [r.inputs for r in plan.by_type(INGRESS)]
     into_nodes_from_cp = {
         r["fromPort"]
@@ -140,7 +140,10 @@ def test_security_group_rules_between_control_plane_and_nodes(plans: dict[str, P
     assert not [
         r for r in rules if r["securityGroupId"] in (nodes, control_plane) and (r.get("cidrIpv4") or r.get("cidrIpv6"))
     ]
-    assert plan.one(SG, "nodes").inputs["tags"]["karpenter.sh/discovery"] == cluster_of(plans, stack).inputs["name"]
+    assert (
+        plan.one(SG, "cluster-nodes").inputs["tags"]["karpenter.sh/discovery"]
+        == cluster_of(plans, stack).inputs["name"]
+    )
 
 
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)
@@ -174,18 +177,18 @@ def test_launch_template_requires_imdsv2_and_encrypts_the_root_volume(plans: dic
     assert mapping["deviceName"] == "/dev/xvda"
     assert mapping["ebs"]["volumeType"] == "gp3"
     assert mapping["ebs"]["encrypted"] == "true"
-    assert mapping["ebs"]["kmsKeyId"] == plan.one("aws:kms/key:Key", "cluster").outputs["arn"]
+    assert mapping["ebs"]["kmsKeyId"] == plan.one("aws:kms/key:Key", "cluster-cluster").outputs["arn"]
     cfg = stack_config(stack).cluster
     assert cfg is not None
     assert lt["monitoring"] == {"enabled": cfg.system_node_group.detailed_monitoring}
-    assert lt["vpcSecurityGroupIds"] == [plan.one(SG, "nodes").outputs["id"]]
+    assert lt["vpcSecurityGroupIds"] == [plan.one(SG, "cluster-nodes").outputs["id"]]
     assert "keyName" not in lt
 
 
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)
 def test_node_role_has_only_the_managed_policies_nodes_need(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
-    role = plan.one("aws:iam/role:Role", "system-nodes")
+    role = plan.one("aws:iam/role:Role", "cluster-system-nodes")
     attached = sorted(
         r.inputs["policyArn"].rsplit("/", 1)[-1]
         for r in plan.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
@@ -238,7 +241,7 @@ def test_coredns_tolerates_the_system_taint_spreads_over_zones_and_has_a_pdb(pla
 def test_ebs_csi_driver_uses_a_pod_identity_role_scoped_to_its_service_account(plans: dict[str, Plan]) -> None:
     plan = plans["prod"]
     (ebs,) = [a for a in plan.by_type(ADDON) if a.inputs["addonName"] == "aws-ebs-csi-driver"]
-    role = plan.one("aws:iam/role:Role", "ebs-csi")
+    role = plan.one("aws:iam/role:Role", "cluster-ebs-csi")
     assert ebs.inputs["podIdentityAssociations"] == [
         {"roleArn": role.outputs["arn"], "serviceAccount": "ebs-csi-controller-sa"}
     ]
@@ -254,7 +257,7 @@ def test_default_storage_class_is_encrypted_gp3(plans: dict[str, Plan]) -> None:
     assert sc.inputs["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
     assert sc.inputs["parameters"]["type"] == "gp3"
     assert sc.inputs["parameters"]["encrypted"] == "true"
-    assert sc.inputs["parameters"]["kmsKeyId"] == plan.one("aws:kms/key:Key", "cluster").outputs["arn"]
+    assert sc.inputs["parameters"]["kmsKeyId"] == plan.one("aws:kms/key:Key", "cluster-cluster").outputs["arn"]
     assert sc.inputs["volumeBindingMode"] == "WaitForFirstConsumer"
     (k8s_provider,) = plan.by_type("pulumi:providers:kubernetes")
     assert sc.provider_urn == k8s_provider.urn
@@ -268,5 +271,5 @@ def test_kubeconfig_is_a_secret_export_and_the_rest_is_exported(plans: dict[str,
     assert exported["name"] == f"plat-{stack}"
     assert exported["endpoint"].startswith("https://")
     assert exported["oidcProviderArn"].startswith("arn:aws:iam::")
-    assert exported["nodeSecurityGroupId"] == plan.one(SG, "nodes").outputs["id"]
-    assert exported["clusterSecurityGroupId"] == plan.one(SG, "control-plane").outputs["id"]
+    assert exported["nodeSecurityGroupId"] == plan.one(SG, "cluster-nodes").outputs["id"]
+    assert exported["clusterSecurityGroupId"] == plan.one(SG, "cluster-control-plane").outputs["id"]

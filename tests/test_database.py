@@ -38,7 +38,7 @@ def instance(plan: Plan) -> Recorded:
 
 
 def key_arn(plan: Plan) -> str:
-    return plan.one("aws:kms/key:Key", "database").outputs["arn"]
+    return plan.one("aws:kms/key:Key", "database-database").outputs["arn"]
 
 
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)
@@ -52,7 +52,7 @@ def test_subnet_group_spans_the_isolated_database_subnets(plans: dict[str, Plan]
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)
 def test_security_group_admits_only_postgres_from_the_app_security_group(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
-    sg = plan.one("aws:ec2/securityGroup:SecurityGroup", "database")
+    sg = plan.one("aws:ec2/securityGroup:SecurityGroup", "database-database")
     rules = [r for r in plan.by_type(INGRESS) if r.inputs["securityGroupId"] == sg.outputs["id"]]
     assert [(r.inputs["ipProtocol"], r.inputs["fromPort"], r.inputs["toPort"]) for r in rules] == [("tcp", 5432, 5432)]
     (rule,) = rules
@@ -67,7 +67,7 @@ def test_security_group_admits_only_postgres_from_the_app_security_group(plans: 
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)
 def test_one_customer_key_encrypts_storage_insights_secret_logs_and_alarms(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
-    key = plan.one("aws:kms/key:Key", "database")
+    key = plan.one("aws:kms/key:Key", "database-database")
     assert key.inputs["enableKeyRotation"] is True
     inputs = instance(plan).inputs
     assert inputs["storageEncrypted"] is True
@@ -75,9 +75,9 @@ def test_one_customer_key_encrypts_storage_insights_secret_logs_and_alarms(plans
     assert inputs["performanceInsightsKmsKeyId"] == key_arn(plan)
     assert inputs["masterUserSecretKmsKeyId"] == key_arn(plan)
     for export in ("postgresql", "upgrade"):
-        group = plan.one("aws:cloudwatch/logGroup:LogGroup", f"log-{export}")
+        group = plan.one("aws:cloudwatch/logGroup:LogGroup", f"database-log-{export}")
         assert group.inputs["kmsKeyId"] == key_arn(plan)
-    assert plan.one("aws:sns/topic:Topic", "alarms").inputs["kmsMasterKeyId"] == key_arn(plan)
+    assert plan.one("aws:sns/topic:Topic", "database-alarms").inputs["kmsMasterKeyId"] == key_arn(plan)
     sids = {s["Sid"] for s in json.loads(key.inputs["policy"])["Statement"]}
     assert {"UseThroughAwsServices", "CloudWatchLogsUsesKey", "CloudWatchAlarmsPublishToTopic"} <= sids
 
@@ -119,7 +119,7 @@ def test_instance_settings_follow_config(plans: dict[str, Plan], stack: str) -> 
     assert inputs["performanceInsightsEnabled"] is True
     assert inputs["performanceInsightsRetentionPeriod"] == cfg.performance_insights_retention_days
     assert inputs["monitoringInterval"] == cfg.monitoring_interval_seconds
-    assert inputs["monitoringRoleArn"] == plans[stack].one("aws:iam/role:Role", "monitoring").outputs["arn"]
+    assert inputs["monitoringRoleArn"] == plans[stack].one("aws:iam/role:Role", "database-monitoring").outputs["arn"]
     assert inputs["enabledCloudwatchLogsExports"] == ["postgresql", "upgrade"]
     assert inputs["caCertIdentifier"] == "rds-ca-rsa2048-g1"
 
@@ -133,7 +133,7 @@ def test_deletion_protection_and_pulumi_protect_in_prod(plans: dict[str, Plan]) 
     prod = instance(plans["prod"])
     assert prod.inputs["deletionProtection"] is True
     assert prod.protect is True
-    assert plans["prod"].one("aws:kms/key:Key", "database").protect is True
+    assert plans["prod"].one("aws:kms/key:Key", "database-database").protect is True
     assert instance(plans["sandbox"]).protect is False
 
 
@@ -142,7 +142,7 @@ def test_log_groups_exist_before_the_instance_exports_into_them(plans: dict[str,
     plan = plans[stack]
     db = instance(plan)
     for export in ("postgresql", "upgrade"):
-        group = plan.one("aws:cloudwatch/logGroup:LogGroup", f"log-{export}")
+        group = plan.one("aws:cloudwatch/logGroup:LogGroup", f"database-log-{export}")
         assert group.inputs["name"] == f"/aws/rds/instance/{db.inputs['identifier']}/{export}"
         assert group.inputs["retentionInDays"] == stack_config(stack).log_retention_days
         assert group.urn in db.dependencies
@@ -161,8 +161,8 @@ def test_master_secret_rotates_on_the_configured_schedule(plans: dict[str, Plan]
 def test_app_role_connects_only_as_its_own_user_on_this_instance(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
     cfg = db_config(stack)
-    role = plan.one("aws:iam/role:Role", "app")
-    policy = json.loads(plan.one("aws:iam/rolePolicy:RolePolicy", "app-connect").inputs["policy"])
+    role = plan.one("aws:iam/role:Role", "database-app")
+    policy = json.loads(plan.one("aws:iam/rolePolicy:RolePolicy", "database-app-connect").inputs["policy"])
     (statement,) = policy["Statement"]
     resource_id = instance(plan).outputs["resourceId"]
     assert statement["Action"] == "rds-db:connect"
@@ -201,7 +201,9 @@ def test_bootstrap_job_creates_the_iam_user_with_restricted_pods(plans: dict[str
     assert psql["PGSSLMODE"] == "require"
     assert psql["PGHOST"] == instance(plan).outputs["address"]
     assert f"--set=app_user={cfg.app.db_user}" in pod["containers"][0]["command"][2]
-    bootstrap_policy = json.loads(plan.one("aws:iam/rolePolicy:RolePolicy", "bootstrap-secret").inputs["policy"])
+    bootstrap_policy = json.loads(
+        plan.one("aws:iam/rolePolicy:RolePolicy", "database-bootstrap-secret").inputs["policy"]
+    )
     assert {s["Action"] for s in bootstrap_policy["Statement"]} == {"secretsmanager:GetSecretValue", "kms:Decrypt"}
 
 
@@ -209,7 +211,7 @@ def test_bootstrap_job_creates_the_iam_user_with_restricted_pods(plans: dict[str
 def test_alarms_on_cpu_storage_memory_and_connections(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
     cfg = db_config(stack).alarms
-    topic = plan.one("aws:sns/topic:Topic", "alarms")
+    topic = plan.one("aws:sns/topic:Topic", "database-alarms")
     alarms = {a.inputs["metricName"]: a.inputs for a in plan.by_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
     assert set(alarms) == {"CPUUtilization", "FreeStorageSpace", "FreeableMemory", "DatabaseConnections"}
     assert alarms["CPUUtilization"]["threshold"] == cfg.cpu_percent

@@ -37,11 +37,11 @@ def config(stack: str) -> DeliveryConfig:
 
 
 def argocd(plan: Plan) -> dict[str, Any]:
-    return plan.one(RELEASE, "argocd").inputs
+    return plan.one(RELEASE, "delivery-argocd").inputs
 
 
 def rollouts(plan: Plan) -> dict[str, Any]:
-    return plan.one(RELEASE, "argo-rollouts").inputs
+    return plan.one(RELEASE, "delivery-argo-rollouts").inputs
 
 
 def dig(values: Mapping[str, Any], path: str) -> Any:
@@ -236,7 +236,7 @@ def test_rollouts_controller_is_redundant_on_system_nodes(plans: dict[str, Plan]
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)
 def test_root_application_follows_the_configured_source(plans: dict[str, Plan], stack: str) -> None:
     plan, cfg = plans[stack], config(stack)
-    root = plan.one(APPLICATION, "argocd-root").inputs
+    root = plan.one(APPLICATION, "delivery-argocd-root").inputs
     assert root["metadata"]["namespace"] == "argocd"
     assert root["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
     spec = root["spec"]
@@ -256,7 +256,7 @@ def test_root_application_follows_the_configured_source(plans: dict[str, Plan], 
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)
 def test_platform_project_only_lets_the_root_create_argo_objects(plans: dict[str, Plan], stack: str) -> None:
     plan, cfg = plans[stack], config(stack)
-    spec = plan.one(APP_PROJECT, "argocd-project-platform").inputs["spec"]
+    spec = plan.one(APP_PROJECT, "delivery-argocd-project-platform").inputs["spec"]
     assert spec["sourceRepos"] == [cfg.gitops.repo_url]
     assert spec["destinations"] == [{"server": "https://kubernetes.default.svc", "namespace": "argocd"}]
     assert spec["clusterResourceWhitelist"] == []
@@ -269,14 +269,14 @@ def test_platform_project_only_lets_the_root_create_argo_objects(plans: dict[str
 
 def test_argo_objects_wait_for_their_controllers(plans: dict[str, Plan]) -> None:
     plan = plans["prod"]
-    cd, ro = plan.one(RELEASE, "argocd"), plan.one(RELEASE, "argo-rollouts")
+    cd, ro = plan.one(RELEASE, "delivery-argocd"), plan.one(RELEASE, "delivery-argo-rollouts")
     project, root = plan.one(APP_PROJECT), plan.one(APPLICATION)
     assert cd.urn in project.dependencies
     assert {cd.urn, project.urn} <= set(root.dependencies)
     assert ro.urn in plan.one(ANALYSIS).dependencies
     # A dependency on a component is a dependency on its children (the node group among them).
     assert any("aws-platform:platform:Cluster$aws:eks/nodeGroup:NodeGroup" in d for d in cd.dependencies)
-    assert plan.one("aws:iam/rolePolicy:RolePolicy", "argo-rollouts-amp-query").urn in ro.dependencies
+    assert plan.one("aws:iam/rolePolicy:RolePolicy", "delivery-argo-rollouts-amp-query").urn in ro.dependencies
 
 
 def test_delivery_resources_are_children_of_the_component(plans: dict[str, Plan]) -> None:
@@ -284,15 +284,15 @@ def test_delivery_resources_are_children_of_the_component(plans: dict[str, Plan]
     (component,) = [r for r in plan.resources if r.type == delivery.TYPE]
     children = {(r.type, r.name) for r in plan.children(component)}
     assert children == {
-        (RELEASE, "argocd"),
-        (RELEASE, "argo-rollouts"),
-        (APP_PROJECT, "argocd-project-platform"),
-        (APPLICATION, "argocd-root"),
-        (ANALYSIS, "analysis-error-rate"),
-        ("aws:iam/role:Role", "argo-rollouts"),
-        ("aws:iam/rolePolicy:RolePolicy", "argo-rollouts-amp-query"),
-        ("kubernetes:core/v1:Namespace", "argocd"),
-        ("kubernetes:core/v1:Namespace", "argo-rollouts"),
+        (RELEASE, "delivery-argocd"),
+        (RELEASE, "delivery-argo-rollouts"),
+        (APP_PROJECT, "delivery-argocd-project-platform"),
+        (APPLICATION, "delivery-argocd-root"),
+        (ANALYSIS, "delivery-analysis-error-rate"),
+        ("aws:iam/role:Role", "delivery-argo-rollouts"),
+        ("aws:iam/rolePolicy:RolePolicy", "delivery-argo-rollouts-amp-query"),
+        ("kubernetes:core/v1:Namespace", "delivery-argocd"),
+        ("kubernetes:core/v1:Namespace", "delivery-argo-rollouts"),
     }
 
 
@@ -306,7 +306,7 @@ def test_namespaces_carry_pod_security_labels_and_precede_the_charts(plans: dict
         labels = namespace.inputs["metadata"]["labels"]
         assert labels["pod-security.kubernetes.io/enforce"] == enforced[name]
         assert labels["pod-security.kubernetes.io/warn"] == labels["pod-security.kubernetes.io/audit"] == "restricted"
-    for release in (plan.one(RELEASE, "argocd"), plan.one(RELEASE, "argo-rollouts")):
+    for release in (plan.one(RELEASE, "delivery-argocd"), plan.one(RELEASE, "delivery-argo-rollouts")):
         assert release.inputs.get("createNamespace") is not True
         assert namespaces[release.inputs["namespace"]].urn in release.dependencies
 
@@ -318,7 +318,7 @@ def test_namespaces_carry_pod_security_labels_and_precede_the_charts(plans: dict
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)
 def test_rollouts_role_trusts_exactly_its_service_account(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
-    role = plan.one("aws:iam/role:Role", "argo-rollouts")
+    role = plan.one("aws:iam/role:Role", "delivery-argo-rollouts")
     issuer = plan.exports["cluster"]["oidcIssuer"]
     assert issuer
     assert not issuer.startswith("https://")
@@ -344,7 +344,7 @@ def test_rollouts_role_trusts_exactly_its_service_account(plans: dict[str, Plan]
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)
 def test_rollouts_role_may_only_query_the_workspace(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
-    role = plan.one("aws:iam/role:Role", "argo-rollouts")
+    role = plan.one("aws:iam/role:Role", "delivery-argo-rollouts")
     policies = [p for p in plan.by_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.outputs["id"]]
     attached = [a for a in plan.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
                 if a.inputs["role"] in (role.outputs["id"], role.outputs["name"])]  # fmt: skip
@@ -380,7 +380,7 @@ def test_irsa_trust_policy_accepts_an_issuer_url_with_scheme() -> None:
 
 
 def template(plan: Plan) -> dict[str, Any]:
-    return plan.one(ANALYSIS, "analysis-error-rate").inputs
+    return plan.one(ANALYSIS, "delivery-analysis-error-rate").inputs
 
 
 def metric(plan: Plan) -> dict[str, Any]:

@@ -35,7 +35,7 @@ def edge_config(stack: str) -> EdgeConfig:
 
 
 def controller(plan: Plan) -> Recorded:
-    return plan.one(RELEASE, "lb-controller")
+    return plan.one(RELEASE, "edge-lb-controller")
 
 
 def params_spec(plan: Plan) -> dict[str, Any]:
@@ -89,12 +89,12 @@ def test_controller_runs_two_replicas_on_system_nodes_with_waf_v2_only(plans: di
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)
 def test_controller_identity_is_pod_identity_for_its_service_account(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
-    association = plan.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "lb-controller")
+    association = plan.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "edge-lb-controller")
     assert (association.inputs["namespace"], association.inputs["serviceAccount"]) == (
         "kube-system",
         "aws-load-balancer-controller",
     )
-    role = plan.one("aws:iam/role:Role", "lb-controller")
+    role = plan.one("aws:iam/role:Role", "edge-lb-controller")
     assert association.inputs["roleArn"] == role.outputs["arn"]
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
@@ -106,7 +106,7 @@ def test_controller_identity_is_pod_identity_for_its_service_account(plans: dict
 
 
 def test_controller_policy_includes_waf_and_shield_and_scopes_mutations_by_cluster_tag(plans: dict[str, Plan]) -> None:
-    policy = plans["prod"].one("aws:iam/rolePolicy:RolePolicy", "lb-controller")
+    policy = plans["prod"].one("aws:iam/rolePolicy:RolePolicy", "edge-lb-controller")
     doc = json.loads(policy.inputs["policy"])
     allowed = {a for st in statements(doc) for a in actions_of(st)}
     for action in ("wafv2:AssociateWebACL", "wafv2:GetWebACLForResource", "shield:CreateProtection",
@@ -183,7 +183,7 @@ def test_ingress_class_points_at_its_params_and_the_group_anchor_sets_the_alb_sg
         "kind": "IngressClassParams",
         "name": plan.one(PARAMS).inputs["metadata"]["name"],
     }
-    anchor = plan.one("kubernetes:networking.k8s.io/v1:Ingress", "group-anchor")
+    anchor = plan.one("kubernetes:networking.k8s.io/v1:Ingress", "edge-group-anchor")
     notes = anchor.inputs["metadata"]["annotations"]
     assert notes["alb.ingress.kubernetes.io/security-groups"] == plan.exports["network"]["albSecurityGroupId"]
     assert json.loads(notes["alb.ingress.kubernetes.io/listen-ports"]) == [{"HTTP": 80}, {"HTTPS": 443}]
@@ -209,7 +209,7 @@ def test_regional_web_acl_has_the_managed_groups_and_the_configured_rate_limit(
     plans: dict[str, Plan], stack: str
 ) -> None:
     plan = plans[stack]
-    acl = plan.one(WEB_ACL, "alb")
+    acl = plan.one(WEB_ACL, "edge-alb")
     assert acl.inputs["scope"] == "REGIONAL"
     assert acl.inputs["defaultAction"] == {"allow": {}}
     rules = acl.inputs["rules"]
@@ -235,13 +235,13 @@ def test_regional_web_acl_has_the_managed_groups_and_the_configured_rate_limit(
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)
 def test_waf_logs_to_an_encrypted_retained_aws_waf_logs_group(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
-    logging = plan.one("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "alb")
-    assert logging.inputs["resourceArn"] == plan.one(WEB_ACL, "alb").outputs["arn"]
-    group = plan.one("aws:cloudwatch/logGroup:LogGroup", "waf-alb")
+    logging = plan.one("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "edge-alb")
+    assert logging.inputs["resourceArn"] == plan.one(WEB_ACL, "edge-alb").outputs["arn"]
+    group = plan.one("aws:cloudwatch/logGroup:LogGroup", "edge-waf-alb")
     assert logging.inputs["logDestinationConfigs"] == [group.outputs["arn"]]
     assert group.inputs["name"].startswith("aws-waf-logs-")
     assert group.inputs["retentionInDays"] == stack_config(stack).log_retention_days
-    key = plan.one("aws:kms/key:Key", "edge-logs")
+    key = plan.one("aws:kms/key:Key", "edge-edge-logs")
     assert group.inputs["kmsKeyId"] == key.outputs["arn"]
     assert key.inputs["enableKeyRotation"] is True
     redacted = {f["singleHeader"]["name"] for f in logging.inputs["redactedFields"]}
@@ -261,13 +261,15 @@ def test_waf_logs_to_an_encrypted_retained_aws_waf_logs_group(plans: dict[str, P
 def test_certificate_covers_the_domain_and_is_dns_validated_in_the_zone(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
     cfg = edge_config(stack)
-    cert = plan.one("aws:acm/certificate:Certificate", "alb")
+    cert = plan.one("aws:acm/certificate:Certificate", "edge-alb")
     assert cert.inputs["domainName"] == cfg.domain
     assert cert.inputs["subjectAlternativeNames"] == [f"*.{cfg.domain}"]
     assert cert.inputs["validationMethod"] == "DNS"
-    records = [r for r in plan.by_type("aws:route53/record:Record") if r.name == "alb-certificate-validation"]
+    records = [r for r in plan.by_type("aws:route53/record:Record") if r.name == "edge-alb-certificate-validation"]
     validations = [
-        v for v in plan.by_type("aws:acm/certificateValidation:CertificateValidation") if v.name == "alb-certificate"
+        v
+        for v in plan.by_type("aws:acm/certificateValidation:CertificateValidation")
+        if v.name == "edge-alb-certificate"
     ]
     if cfg.hosted_zone_id is None:
         assert records == []
@@ -292,20 +294,20 @@ def test_certificate_covers_the_domain_and_is_dns_validated_in_the_zone(plans: d
 def test_access_log_bucket_is_private_tls_only_expiring_and_writable_by_elb(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
     name = plan.exports["edge"]["accessLogBucket"]
-    bucket = plan.one("aws:s3/bucket:Bucket", "alb-access-logs")
+    bucket = plan.one("aws:s3/bucket:Bucket", "edge-alb-access-logs")
     assert bucket.inputs["bucket"] == name
     assert bucket.inputs["tags"]["EncryptionException"]  # SSE-S3 is all ALB log delivery supports
-    block = plan.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "alb-access-logs")
+    block = plan.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "edge-alb-access-logs")
     assert all(block.inputs[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
                                                   "restrictPublicBuckets"))  # fmt: skip
     sse = plan.one(
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "alb-access-logs"
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "edge-alb-access-logs"
     )
     assert sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
-    lifecycle = plan.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "alb-access-logs")
+    lifecycle = plan.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "edge-alb-access-logs")
     expiry = [r for r in lifecycle.inputs["rules"] if "expiration" in r]
     assert expiry[0]["expiration"]["days"] == edge_config(stack).access_log_days
-    doc = json.loads(plan.one("aws:s3/bucketPolicy:BucketPolicy", "alb-access-logs").inputs["policy"])
+    doc = json.loads(plan.one("aws:s3/bucketPolicy:BucketPolicy", "edge-alb-access-logs").inputs["policy"])
     by_sid = {st["Sid"]: st for st in doc["Statement"]}
     assert by_sid["DenyInsecureTransport"]["Effect"] == "Deny"
     writer = by_sid["ElbLogDelivery"]
@@ -326,7 +328,7 @@ def test_access_log_bucket_is_private_tls_only_expiring_and_writable_by_elb(plan
 def test_nlb_security_group_admits_only_tls_from_configured_clients(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
     cfg = edge_config(stack)
-    sgs = [s for s in plan.by_type("aws:ec2/securityGroup:SecurityGroup") if s.name == "nlb"]
+    sgs = [s for s in plan.by_type("aws:ec2/securityGroup:SecurityGroup") if s.name == "edge-nlb"]
     if cfg.nlb is None:
         assert sgs == []
         assert plan.exports["edge"]["nlbSecurityGroupId"] is None
@@ -362,13 +364,13 @@ def test_cloudfront_serves_the_spa_over_modern_tls_behind_a_global_waf(plans: di
     assert viewer["sslSupportMethod"] == "sni-only"
     assert dist.inputs["defaultCacheBehavior"]["viewerProtocolPolicy"] == "redirect-to-https"
     assert dist.inputs["aliases"] == [cf.domain]
-    global_acl = plan.one(WEB_ACL, "cdn")
+    global_acl = plan.one(WEB_ACL, "edge-cdn")
     assert global_acl.inputs["scope"] == "CLOUDFRONT"
     assert in_us_east_1(plan, global_acl)
     assert dist.inputs["webAclId"] == global_acl.outputs["arn"]
-    cert = plan.one("aws:acm/certificate:Certificate", "cdn")
+    cert = plan.one("aws:acm/certificate:Certificate", "edge-cdn")
     assert in_us_east_1(plan, cert)
-    assert in_us_east_1(plan, plan.one("aws:acm/certificateValidation:CertificateValidation", "cdn-certificate"))
+    assert in_us_east_1(plan, plan.one("aws:acm/certificateValidation:CertificateValidation", "edge-cdn-certificate"))
     assert {r["errorCode"] for r in dist.inputs["customErrorResponses"]} == {403, 404}
 
 
@@ -380,9 +382,9 @@ def test_spa_origin_is_private_encrypted_and_read_only_through_origin_access_con
     (origin,) = dist.inputs["origins"]
     assert origin["originAccessControlId"] == oac.outputs["id"]
     assert "s3OriginConfig" not in origin  # no legacy origin access identity
-    sse = plan.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "spa")
+    sse = plan.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "edge-spa")
     assert sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
-    doc = json.loads(plan.one("aws:s3/bucketPolicy:BucketPolicy", "spa").inputs["policy"])
+    doc = json.loads(plan.one("aws:s3/bucketPolicy:BucketPolicy", "edge-spa").inputs["policy"])
     (read,) = [st for st in doc["Statement"] if st["Sid"] == "CloudFrontReadsObjects"]
     assert read["Principal"] == {"Service": "cloudfront.amazonaws.com"}
     assert read["Action"] == "s3:GetObject"
@@ -390,15 +392,15 @@ def test_spa_origin_is_private_encrypted_and_read_only_through_origin_access_con
         read["Condition"]["ArnLike"]["aws:SourceArn"]
         == f"arn:aws:cloudfront::{plan.exports['accountId']}:distribution/*"
     )
-    key = json.loads(plan.one("aws:kms/key:Key", "cdn").inputs["policy"])
+    key = json.loads(plan.one("aws:kms/key:Key", "edge-cdn").inputs["policy"])
     assert any(st.get("Principal") == {"Service": "cloudfront.amazonaws.com"} for st in key["Statement"])
 
 
 def test_cloudfront_access_and_waf_logs_reach_the_encrypted_log_bucket(plans: dict[str, Plan]) -> None:
     plan = plans["prod"]
-    bucket = plan.one("aws:s3/bucket:Bucket", "cdn-logs")
+    bucket = plan.one("aws:s3/bucket:Bucket", "edge-cdn-logs")
     assert bucket.inputs["bucket"].startswith("aws-waf-logs-")
-    waf_logging = plan.one("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "cdn")
+    waf_logging = plan.one("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "edge-cdn")
     assert waf_logging.inputs["logDestinationConfigs"] == [bucket.outputs["arn"]]
     source = plan.one("aws:cloudwatch/logDeliverySource:LogDeliverySource")
     assert source.inputs["logType"] == "ACCESS_LOGS"
@@ -409,7 +411,7 @@ def test_cloudfront_access_and_waf_logs_reach_the_encrypted_log_bucket(plans: di
     assert delivery.inputs["deliverySourceName"] == source.outputs["name"]
     for resource in (source, destination, delivery, waf_logging):
         assert in_us_east_1(plan, resource), resource.urn
-    doc = json.loads(plan.one("aws:s3/bucketPolicy:BucketPolicy", "cdn-logs").inputs["policy"])
+    doc = json.loads(plan.one("aws:s3/bucketPolicy:BucketPolicy", "edge-cdn-logs").inputs["policy"])
     (write,) = [st for st in doc["Statement"] if st["Sid"] == "LogDeliveryWrite"]
     assert write["Condition"]["StringEquals"]["aws:SourceAccount"] == plan.exports["accountId"]
 

@@ -28,7 +28,7 @@ def test_every_account_blocks_public_s3_and_encrypts_ebs_by_default(plans: dict[
 
 def _associations(plan: Plan) -> dict[str, Recorded]:
     parent = next(r for r in plan.resources if r.type == "aws-platform:platform:Identity")
-    return {r.name: r for r in plan.by_type(ASSOCIATION) if r.parent == parent.urn}
+    return {r.name.removeprefix(f"{parent.name}-"): r for r in plan.by_type(ASSOCIATION) if r.parent == parent.urn}
 
 
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)

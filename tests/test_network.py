@@ -136,7 +136,7 @@ def test_required_endpoints_are_present(stack: str) -> None:
         assert endpoint.inputs["vpcEndpointType"] == "Interface"
         assert endpoint.inputs["privateDnsEnabled"] is True
         assert set(endpoint.inputs["subnetIds"]) == ids(subnets_of_tier(res, "private"))
-        assert endpoint.inputs["securityGroupIds"] == [res.named(SG, "endpoints").outputs["id"]]
+        assert endpoint.inputs["securityGroupIds"] == [res.named(SG, "network-endpoints").outputs["id"]]
     s3 = services[f"com.amazonaws.{region}.s3"]
     assert s3.inputs["vpcEndpointType"] == "Gateway"
     private_and_db = {
@@ -157,7 +157,7 @@ def test_extra_endpoints_come_from_config() -> None:
 
 def test_endpoint_security_group_admits_only_https_from_the_vpc() -> None:
     res = rendered("prod")
-    sg = res.named(SG, "endpoints")
+    sg = res.named(SG, "network-endpoints")
     rules = res.where(INGRESS, securityGroupId=sg.outputs["id"])
     assert [
         (r.inputs["ipProtocol"], r.inputs["fromPort"], r.inputs["toPort"], r.inputs["cidrIpv4"]) for r in rules
@@ -170,7 +170,7 @@ def test_endpoint_security_group_admits_only_https_from_the_vpc() -> None:
 @pytest.mark.parametrize("stack", ["prod", "sandbox"])
 def test_alb_security_group_takes_only_80_and_443_and_talks_only_to_the_vpc(stack: str) -> None:
     res = rendered(stack)
-    sg = res.named(SG, "alb")
+    sg = res.named(SG, "network-alb")
     ingress = res.where(INGRESS, securityGroupId=sg.outputs["id"])
     assert sorted((r.inputs["fromPort"], r.inputs["toPort"], r.inputs.get("cidrIpv4")) for r in ingress) == [
         (80, 80, "0.0.0.0/0"),
@@ -182,7 +182,7 @@ def test_alb_security_group_takes_only_80_and_443_and_talks_only_to_the_vpc(stac
 
 def test_ipv6_adds_v6_listeners_and_dual_stack_public_subnets() -> None:
     res = network_for("stg", enable_ipv6=True)
-    sg = res.named(SG, "alb")
+    sg = res.named(SG, "network-alb")
     v6 = [r for r in res.where(INGRESS, securityGroupId=sg.outputs["id"]) if r.inputs.get("cidrIpv6")]
     assert sorted((r.inputs["fromPort"], r.inputs["cidrIpv6"]) for r in v6) == [(80, "::/0"), (443, "::/0")]
     public = subnets_of_tier(res, "public")
@@ -210,9 +210,9 @@ def test_flow_logs_capture_all_traffic_into_an_encrypted_retained_group(stack: s
     cfg = stack_config(stack)
     (flow_log,) = res.of("aws:ec2/flowLog:FlowLog")
     vpc = res.of("aws:ec2/vpc:Vpc")[0]
-    group = res.named("aws:cloudwatch/logGroup:LogGroup", "flow-logs")
-    key = res.named("aws:kms/key:Key", "flow-logs")
-    role = res.named("aws:iam/role:Role", "flow-logs")
+    group = res.named("aws:cloudwatch/logGroup:LogGroup", "network-flow-logs")
+    key = res.named("aws:kms/key:Key", "network-flow-logs")
+    role = res.named("aws:iam/role:Role", "network-flow-logs")
     assert flow_log.inputs["vpcId"] == vpc.outputs["id"]
     assert flow_log.inputs["trafficType"] == "ALL"
     assert flow_log.inputs["logDestination"] == group.outputs["arn"]
@@ -227,8 +227,8 @@ def test_flow_logs_capture_all_traffic_into_an_encrypted_retained_group(stack: s
 def test_stateful_resources_are_protected_in_prod_only() -> None:
     for stack, expected in (("prod", True), ("sandbox", False)):
         res = rendered(stack)
-        assert res.named("aws:kms/key:Key", "flow-logs").protect is expected
-        assert res.named("aws:cloudwatch/logGroup:LogGroup", "flow-logs").protect is expected
+        assert res.named("aws:kms/key:Key", "network-flow-logs").protect is expected
+        assert res.named("aws:cloudwatch/logGroup:LogGroup", "network-flow-logs").protect is expected
         assert res.of("aws:ec2/vpc:Vpc")[0].protect is False
 
 

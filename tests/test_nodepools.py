@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,36 +16,39 @@ from core import karpenter
 from core import nodepool_manifests as manifests
 from offline.mocks import Recorded
 from offline.plan import Plan
-from offline.stackfiles import ROOT
 from tests.conftest import WORKLOAD_STACKS
 from tests.support import stack_config
+from tests.upstream import VENDOR, strict
 
 
-def _schemas_dir() -> Path:
-    """The shared reference CRD schemas (not copied into the project): $PLATFORM_SCHEMAS, ../shared/schemas next to
-    the checkout, or the workspace's /work/shared/schemas."""
-    candidates = [os.environ.get("PLATFORM_SCHEMAS", ""), ROOT.parent / "shared" / "schemas", "/work/shared/schemas"]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "karpenter").is_dir():
-            return Path(candidate) / "karpenter"
-    raise FileNotFoundError(f"Karpenter CRD schemas not found; looked in {candidates} (set PLATFORM_SCHEMAS)")
+def karpenter_crds(version: str) -> Path:
+    """The CRDs of the pinned Karpenter version, vendored from upstream (vendor/README.md)."""
+    return VENDOR / "crds" / "karpenter" / version
 
 
-SCHEMAS = _schemas_dir()
+def _pinned_version(stack: str) -> str:
+    cfg = stack_config(stack).karpenter
+    assert cfg is not None, f"{stack} has no karpenter section"
+    return cfg.version
+
+
+PINNED = {stack: _pinned_version(stack) for stack in WORKLOAD_STACKS}
+
+
 NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
 NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
 @cache
-def crd_schema(file: str) -> dict[str, Any]:
-    crd = yaml.safe_load((SCHEMAS / file).read_text())
+def crd_schema(file: str, karpenter_version: str) -> dict[str, Any]:
+    crd = yaml.safe_load((karpenter_crds(karpenter_version) / file).read_text())
     (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1"]
-    return version["schema"]["openAPIV3Schema"]
+    return strict(version["schema"]["openAPIV3Schema"])
 
 
-def validate(obj: dict[str, Any], file: str) -> None:
-    jsonschema.validate(obj, crd_schema(file), cls=jsonschema.Draft7Validator)
+def validate(obj: dict[str, Any], file: str, karpenter_version: str = PINNED["prod"]) -> None:
+    jsonschema.validate(obj, crd_schema(file, karpenter_version), cls=jsonschema.Draft7Validator)
 
 
 def as_object(r: Recorded) -> dict[str, Any]:
@@ -72,9 +74,9 @@ def test_node_pools_and_node_class_validate_against_the_crd_schemas(plans: dict[
     pools = plan.by_type(NODE_POOL)
     assert pools
     for pool in pools:
-        validate(as_object(pool), "karpenter.sh_nodepools.yaml")
+        validate(as_object(pool), "karpenter.sh_nodepools.yaml", PINNED[stack])
     (node_class,) = plan.by_type(NODE_CLASS)
-    validate(as_object(node_class), "karpenter.k8s.aws_ec2nodeclasses.yaml")
+    validate(as_object(node_class), "karpenter.k8s.aws_ec2nodeclasses.yaml", PINNED[stack])
 
 
 def test_schema_validation_rejects_a_broken_object() -> None:
@@ -105,8 +107,8 @@ def test_node_class_pins_the_ami_and_hardens_the_nodes(plans: dict[str, Plan], s
     (device,) = spec["blockDeviceMappings"]
     assert device["ebs"]["encrypted"] is True
     assert device["ebs"]["volumeType"] == "gp3"
-    assert device["ebs"]["kmsKeyID"] == plan.one("aws:kms/key:Key", "cluster").outputs["arn"]
-    assert spec["role"] == plan.one("aws:iam/role:Role", "node").inputs["name"]
+    assert device["ebs"]["kmsKeyID"] == plan.one("aws:kms/key:Key", "cluster-cluster").outputs["arn"]
+    assert spec["role"] == plan.one("aws:iam/role:Role", "nodepools-node").inputs["name"]
     assert spec["tags"]["Environment"] == stack
 
 
@@ -114,9 +116,9 @@ def test_selectors_find_what_the_network_and_cluster_tag(plans: dict[str, Plan])
     plan = plans["prod"]
     private = [s for s in plan.by_type("aws:ec2/subnet:Subnet") if s.inputs["tags"]["Tier"] == "private"]
     assert all(s.inputs["tags"]["karpenter.sh/discovery"] == "plat-prod" for s in private)
-    assert plan.one("aws:ec2/securityGroup:SecurityGroup", "nodes").inputs["tags"]["karpenter.sh/discovery"] == (
-        "plat-prod"
-    )
+    assert plan.one("aws:ec2/securityGroup:SecurityGroup", "cluster-nodes").inputs["tags"][
+        "karpenter.sh/discovery"
+    ] == ("plat-prod")
     tagged = [
         r
         for r in plan.resources
@@ -246,7 +248,7 @@ def test_an_unrecorded_karpenter_version_is_refused() -> None:
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)
 def test_controller_role_in_the_plan_carries_the_official_policies(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
-    role = plan.one("aws:iam/role:Role", "controller")
+    role = plan.one("aws:iam/role:Role", "nodepools-controller")
     inline = {
         p.inputs["name"]: p.inputs["policy"]
         for p in plan.by_type("aws:iam/rolePolicy:RolePolicy")
@@ -273,7 +275,7 @@ def test_controller_role_in_the_plan_carries_the_official_policies(plans: dict[s
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)
 def test_node_role_has_an_ec2_linux_access_entry(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
-    node_role = plan.one("aws:iam/role:Role", "node")
+    node_role = plan.one("aws:iam/role:Role", "nodepools-node")
     (entry,) = in_component(plan, "NodePools", "aws:eks/accessEntry:AccessEntry")
     assert entry.inputs["type"] == "EC2_LINUX"
     assert entry.inputs["principalArn"] == node_role.outputs["arn"]
@@ -304,7 +306,7 @@ def test_spot_service_linked_role_is_created_and_kept_on_destroy(plans: dict[str
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)
 def test_interruption_rules_cover_all_five_event_sources(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
-    queue = plan.one("aws:sqs/queue:Queue", "interruption")
+    queue = plan.one("aws:sqs/queue:Queue", "nodepools-interruption")
     rules = plan.by_type("aws:cloudwatch/eventRule:EventRule")
     patterns = {(p["source"][0], p["detail-type"][0]) for p in (json.loads(r.inputs["eventPattern"]) for r in rules)}
     assert patterns == {
@@ -323,8 +325,8 @@ def test_interruption_rules_cover_all_five_event_sources(plans: dict[str, Plan],
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)
 def test_interruption_queue_is_encrypted_short_lived_and_tls_only(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
-    queue = plan.one("aws:sqs/queue:Queue", "interruption")
-    key = plan.one("aws:kms/key:Key", "interruption")
+    queue = plan.one("aws:sqs/queue:Queue", "nodepools-interruption")
+    key = plan.one("aws:kms/key:Key", "nodepools-interruption")
     assert queue.inputs["messageRetentionSeconds"] == 300
     assert queue.inputs["kmsMasterKeyId"] == key.outputs["arn"]
     policy = json.loads(plan.one("aws:sqs/queuePolicy:QueuePolicy").inputs["policy"])
@@ -346,7 +348,7 @@ def test_controller_and_crd_charts_are_pinned_together(plans: dict[str, Plan], s
     plan = plans[stack]
     cfg = stack_config(stack).karpenter
     assert cfg is not None
-    controller, crds = release(plan, "karpenter"), release(plan, "karpenter-crd")
+    controller, crds = release(plan, "nodepools-karpenter"), release(plan, "nodepools-karpenter-crd")
     assert controller.inputs["chart"] == "oci://public.ecr.aws/karpenter/karpenter"
     assert crds.inputs["chart"] == "oci://public.ecr.aws/karpenter/karpenter-crd"
     assert controller.inputs["version"] == crds.inputs["version"] == cfg.version
@@ -358,7 +360,7 @@ def test_controller_and_crd_charts_are_pinned_together(plans: dict[str, Plan], s
 
 def test_controller_runs_on_system_nodes_spread_over_zones(plans: dict[str, Plan]) -> None:
     plan = plans["prod"]
-    values = release(plan, "karpenter").inputs["values"]
+    values = release(plan, "nodepools-karpenter").inputs["values"]
     assert values["replicas"] == 2
     assert {"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"} in values["tolerations"]
     terms = values["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
@@ -368,13 +370,14 @@ def test_controller_runs_on_system_nodes_spread_over_zones(plans: dict[str, Plan
     assert values["controller"]["resources"]["limits"]["memory"] == "1Gi"
     settings = values["settings"]
     assert settings["clusterName"] == "plat-prod"
-    assert settings["interruptionQueue"] == plan.one("aws:sqs/queue:Queue", "interruption").inputs["name"]
+    assert settings["interruptionQueue"] == plan.one("aws:sqs/queue:Queue", "nodepools-interruption").inputs["name"]
     assert settings["clusterEndpoint"] == plan.exports["cluster"]["endpoint"]
     assert values["serviceAccount"]["name"] == "karpenter"
 
 
-def test_schemas_are_the_shared_reference_copies() -> None:
-    assert sorted(p.name for p in Path(SCHEMAS).glob("*.yaml")) == [
+@pytest.mark.parametrize("stack", WORKLOAD_STACKS)
+def test_the_pinned_karpenter_version_has_its_crds_vendored(stack: str) -> None:
+    assert sorted(p.name for p in karpenter_crds(PINNED[stack]).glob("*.yaml")) == [
         "karpenter.k8s.aws_ec2nodeclasses.yaml",
         "karpenter.sh_nodepools.yaml",
     ]

@@ -27,6 +27,13 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ASSOCIATION = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
 BUCKET = "aws:s3/bucket:Bucket"
 NAMESPACE = "kubernetes:core/v1:Namespace"
+COMPONENT = "observability"
+"""The component's name in `__main__.py`: its children are named `<component>-<key>`."""
+
+
+def logical(key: str) -> str:
+    """The logical name of the component's child `key`."""
+    return f"{COMPONENT}-{key}"
 
 
 def component(plan: Plan) -> Recorded:
@@ -39,8 +46,8 @@ def children(plan: Plan, typ: str) -> list[Recorded]:
     return [r for r in plan.by_type(typ) if r.parent == parent.urn]
 
 
-def child(plan: Plan, typ: str, name: str) -> Recorded:
-    (found,) = [r for r in children(plan, typ) if r.name == name]
+def child(plan: Plan, typ: str, key: str) -> Recorded:
+    (found,) = [r for r in children(plan, typ) if r.name == logical(key)]
     return found
 
 
@@ -197,7 +204,7 @@ def test_role_policies_name_their_resources(plans: dict[str, Plan], stack: str) 
     """Least privilege: every action these agents need can be scoped to a resource, so none may be `*`."""
     plan = plans[stack]
     policies = children(plan, ROLE_POLICY)
-    assert {p.name for p in policies} == set(ROLES)
+    assert {p.name for p in policies} == {logical(role) for role in ROLES}
     for policy in policies:
         for st in statements(policy.inputs["policy"]):
             assert st["Effect"] == "Allow"
@@ -217,7 +224,7 @@ def test_role_policies_name_their_resources(plans: dict[str, Plan], stack: str) 
     assert "logs:CreateLogGroup" not in actions
     attachments = children(plan, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     assert [a.inputs["policyArn"] for a in attachments] == ["arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"]
-    assert attachments[0].name.startswith("otel-gateway")
+    assert attachments[0].name.startswith(logical("otel-gateway"))
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -237,7 +244,7 @@ def test_workspace_is_encrypted_with_a_key_prometheus_may_use(plans: dict[str, P
     (via,) = [s for s in key_policy(plan, "telemetry") if s["Sid"] == "UseThroughAwsServices"]
     assert f"aps.{cfg.region}.amazonaws.com" in via["Condition"]["StringEquals"]["kms:ViaService"]
     assert via["Condition"]["StringEquals"]["kms:CallerAccount"] == cfg.account_id
-    (group,) = [g for g in children(plan, LOG_GROUP) if g.name == "prometheus"]
+    (group,) = [g for g in children(plan, LOG_GROUP) if g.name == logical("prometheus")]
     assert workspace.inputs["loggingConfiguration"]["logGroupArn"] == f"{group.outputs['arn']}:*"
 
 
@@ -433,7 +440,9 @@ def test_only_the_scraper_reads_the_cluster_and_only_read_only(plans: dict[str, 
 def test_collection_runs_on_system_nodes_with_requests_and_limits(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
     releases = children(plan, RELEASE)
-    assert {r.name for r in releases} == {obs.FLUENT_BIT, obs.KUBE_STATE_METRICS, obs.GATEWAY, obs.SCRAPER}
+    assert {r.name for r in releases} == {
+        logical(key) for key in (obs.FLUENT_BIT, obs.KUBE_STATE_METRICS, obs.GATEWAY, obs.SCRAPER)
+    }
     cfg = observability_config(stack)
     ksm = child(plan, RELEASE, obs.KUBE_STATE_METRICS)
     assert ksm.inputs["version"] == cfg.kube_state_metrics_chart_version
@@ -444,7 +453,7 @@ def test_collection_runs_on_system_nodes_with_requests_and_limits(plans: dict[st
         assert (r.inputs["atomic"], r.inputs["cleanupOnFail"], r.inputs["maxHistory"]) == (True, True, 10), r.name
         assert set(v["resources"]["requests"]) == {"cpu", "memory"}, r.name
         assert set(v["resources"]["limits"]) == {"cpu", "memory"}, r.name
-        if r.name == obs.FLUENT_BIT:
+        if r.name == logical(obs.FLUENT_BIT):
             continue
         assert v["nodeSelector"] == {"node-role/system": "true"}, r.name
         assert {"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"} in v["tolerations"]
@@ -479,7 +488,7 @@ def test_every_key_rotates_and_stateful_resources_are_protected(plans: dict[str,
     plan = plans[stack]
     protect = stack_config(stack).protect_stateful
     keys = children(plan, KEY)
-    assert {k.name for k in keys} == {"logs", "telemetry"}
+    assert {k.name for k in keys} == {logical("logs"), logical("telemetry")}
     for key in keys:
         assert key.inputs["enableKeyRotation"] is True
         assert key.inputs["deletionWindowInDays"] == 30

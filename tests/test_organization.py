@@ -28,7 +28,7 @@ def shared_plan(plans: dict[str, Plan]) -> Plan:
 
 
 def scps(plan: Plan) -> dict[str, Recorded]:
-    return {r.name.removeprefix("scp-"): r for r in plan.by_type("aws:organizations/policy:Policy")}
+    return {r.name.removeprefix("organization-scp-"): r for r in plan.by_type("aws:organizations/policy:Policy")}
 
 
 def account_of(plan: Plan, resource: Recorded) -> str:
@@ -84,7 +84,8 @@ def test_scps_are_attached_to_the_right_ous(plans: dict[str, Plan]) -> None:
         for r in plan.by_type("aws:organizations/organizationalUnit:OrganizationalUnit")
     }
     policy_names = {
-        r.outputs["id"]: r.name.removeprefix("scp-") for r in plan.by_type("aws:organizations/policy:Policy")
+        r.outputs["id"]: r.name.removeprefix("organization-scp-")
+        for r in plan.by_type("aws:organizations/policy:Policy")
     }
     attached: dict[str, set[str]] = {}
     for a in plan.by_type("aws:organizations/policyAttachment:PolicyAttachment"):
@@ -201,21 +202,21 @@ def test_accounts_are_not_created_unless_asked(plans: dict[str, Plan]) -> None:
 def test_organization_trail_is_multi_region_validated_and_encrypted(plans: dict[str, Plan]) -> None:
     plan = shared_plan(plans)
     (trail,) = plan.by_type("aws:cloudtrail/trail:Trail")
-    key = plan.one("aws:kms/key:Key", "trail")
+    key = plan.one("aws:kms/key:Key", "organization-trail")
     assert trail.inputs["isOrganizationTrail"] is True
     assert trail.inputs["isMultiRegionTrail"] is True
     assert trail.inputs["enableLogFileValidation"] is True
     assert trail.inputs["kmsKeyId"] == key.outputs["arn"]
-    bucket = plan.one("aws:s3/bucket:Bucket", "trail")
+    bucket = plan.one("aws:s3/bucket:Bucket", "organization-trail")
     assert trail.inputs["s3BucketName"] == bucket.inputs["bucket"]
     assert account_of(plan, bucket) == org().accounts["shared-services"].id
-    policy = json.loads(plan.one("aws:s3/bucketPolicy:BucketPolicy", "trail").inputs["policy"])
+    policy = json.loads(plan.one("aws:s3/bucketPolicy:BucketPolicy", "organization-trail").inputs["policy"])
     write = next(st for st in policy["Statement"] if st["Sid"] == "CloudTrailWrite")
     assert write["Condition"]["StringEquals"]["aws:SourceArn"].endswith(":trail/plat-shared-services-organization")
-    assert plan.one("aws:s3/bucketPolicy:BucketPolicy", "trail").urn in trail.dependencies
+    assert plan.one("aws:s3/bucketPolicy:BucketPolicy", "organization-trail").urn in trail.dependencies
 
 
-@pytest.mark.parametrize("bucket", ["trail", "state"])
+@pytest.mark.parametrize("bucket", ["organization-trail", "state-state"])
 def test_buckets_are_versioned_encrypted_blocked_and_tls_only(plans: dict[str, Plan], bucket: str) -> None:
     plan = shared_plan(plans)
     resource = plan.one("aws:s3/bucket:Bucket", bucket)
@@ -278,7 +279,7 @@ def test_groups_are_assigned_per_account_from_config(plans: dict[str, Plan]) -> 
     assignments = plan.by_type("aws:ssoadmin/accountAssignment:AccountAssignment")
     expected = sum(len(ic.groups[n]) * len(ic.assignments[n]) for n in ic.assignments)
     assert len(assignments) == expected
-    sandbox_only = {a.inputs["targetId"] for a in assignments if a.name.startswith("Developer-")}
+    sandbox_only = {a.inputs["targetId"] for a in assignments if a.name.startswith("identity-center-Developer-")}
     assert sandbox_only == {org().accounts[k].id for k in ("prod", "stg", "sandbox")}
     assert all(a.inputs["principalType"] == "GROUP" for a in assignments)
 
@@ -310,8 +311,8 @@ def test_github_trusts_pin_audience_and_a_specific_subject(plans: dict[str, Plan
 def test_deployers_trust_only_their_github_environment(plans: dict[str, Plan]) -> None:
     plan = shared_plan(plans)
     for stack in ("shared-services", "prod", "stg", "sandbox"):
-        deployer = plan.one("aws:iam/role:Role", f"deployer-{stack}")
-        previewer = plan.one("aws:iam/role:Role", f"previewer-{stack}")
+        deployer = plan.one("aws:iam/role:Role", f"ci-deployer-{stack}")
+        previewer = plan.one("aws:iam/role:Role", f"ci-previewer-{stack}")
         sub = "token.actions.githubusercontent.com:sub"
         assert _trust(deployer)["Condition"]["StringEquals"][sub] == f"repo:acme/aws-platform:environment:{stack}"
         assert _trust(previewer)["Condition"]["StringEquals"][sub] == (
@@ -324,9 +325,9 @@ def test_deployers_trust_only_their_github_environment(plans: dict[str, Plan]) -
 
 def test_image_publisher_pushes_only_to_platform_repositories(plans: dict[str, Plan]) -> None:
     plan = shared_plan(plans)
-    publisher = plan.one("aws:iam/role:Role", "image-publisher")
+    publisher = plan.one("aws:iam/role:Role", "ci-image-publisher")
     assert account_of(plan, publisher) == org().accounts["shared-services"].id
-    policy = json.loads(plan.one("aws:iam/rolePolicy:RolePolicy", "image-publisher").inputs["policy"])
+    policy = json.loads(plan.one("aws:iam/rolePolicy:RolePolicy", "ci-image-publisher").inputs["policy"])
     push = next(st for st in policy["Statement"] if st["Sid"] == "PushToPlatformRepositories")
     repos = {r.outputs["arn"] for r in plan.by_type("aws:ecr/repository:Repository")}
     assert set(push["Resource"]) == repos
@@ -340,7 +341,7 @@ def test_image_publisher_pushes_only_to_platform_repositories(plans: dict[str, P
 
 def test_repositories_are_immutable_scanned_encrypted_and_pullable_by_environments(plans: dict[str, Plan]) -> None:
     plan = shared_plan(plans)
-    key = plan.one("aws:kms/key:Key", "registry")
+    key = plan.one("aws:kms/key:Key", "artifacts-registry")
     for repo in plan.by_type("aws:ecr/repository:Repository"):
         assert repo.inputs["imageTagMutability"] == "IMMUTABLE"
         assert repo.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
@@ -361,17 +362,17 @@ def test_repositories_are_immutable_scanned_encrypted_and_pullable_by_environmen
 
 def test_state_backend_and_secrets_key(plans: dict[str, Plan]) -> None:
     plan = shared_plan(plans)
-    alias = plan.one("aws:kms/alias:Alias", "secrets")
+    alias = plan.one("aws:kms/alias:Alias", "state-secrets")
     assert alias.inputs["name"] == "alias/plat/shared-services/pulumi-secrets"
-    key = plan.one("aws:kms/key:Key", "secrets")
+    key = plan.one("aws:kms/key:Key", "state-secrets")
     assert key.protect is True
     principals = json.dumps([st.get("Principal") for st in statements(json.loads(key.inputs["policy"]))])
     for account in [stack_config(SHARED).account_id, *(a.id for k, a in org().accounts.items() if k != SHARED)]:
         assert f"arn:aws:iam::{account}:role/pulumi-deployer" in principals
-    state_bucket = plan.one("aws:s3/bucket:Bucket", "state")
+    state_bucket = plan.one("aws:s3/bucket:Bucket", "state-state")
     assert state_bucket.inputs["bucket"] == plan.exports["stateBackend"]["bucket"]
     # KMS refuses principals that do not exist yet: the key waits for every CI role (the component's children).
-    roles = {r.urn for r in plan.by_type("aws:iam/role:Role") if r.name.startswith(("deployer-", "previewer-"))}
+    roles = {r.urn for r in plan.by_type("aws:iam/role:Role") if r.name.startswith(("ci-deployer-", "ci-previewer-"))}
     assert roles <= set(key.dependencies)
 
 

@@ -210,3 +210,25 @@ def test_workflow_permissions_are_least_by_default(workflow: Path) -> None:
     for name, job in doc["jobs"].items():
         assert "permissions" in job, f"job {name} declares no permissions"
         assert "write-all" not in str(job["permissions"])
+
+
+OUTSIDE_THE_REPOSITORY = re.compile(r"\.\./shared|/work/shared|ROOT\.parent|PLATFORM_SCHEMAS|Path\.home\(\)")
+
+
+def test_nothing_reads_outside_the_repository() -> None:
+    """A clone anywhere must test and plan: upstream artefacts are vendored under vendor/, never read from a sibling
+    checkout, a workspace path or the home directory."""
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    sources = [
+        ROOT / f
+        for f in tracked
+        if f.endswith((".py", ".yaml", ".yml", ".toml", ".cfg")) or f in ("Makefile", ".ci/run")
+    ]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sources
+        if path.exists() and path.name != "test_project.py"
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+        if OUTSIDE_THE_REPOSITORY.search(line)
+    ]
+    assert offenders == []

@@ -14,10 +14,11 @@ def test_each_configured_namespace_gets_defaults_and_a_quota(plans: dict[str, Pl
     plan = plans[stack]
     cfg = stack_config(stack).workloads
     assert cfg is not None
+    (component,) = [r for r in plan.by_type("aws-platform:platform:Workloads") if r.name == "workloads"]
     namespaces = {
         r.inputs["metadata"]["name"]: r
         for r in plan.by_type("kubernetes:core/v1:Namespace")
-        if r.parent and r.parent.endswith("$aws-platform:platform:Workloads::workloads")
+        if r.parent == component.urn
     }
     assert set(namespaces) == set(cfg.namespaces)
     for name, ns_cfg in cfg.namespaces.items():
@@ -43,7 +44,7 @@ def test_each_configured_namespace_gets_defaults_and_a_quota(plans: dict[str, Pl
 
 def test_vpa_is_pinned_and_only_recommends(plans: dict[str, Plan]) -> None:
     plan = plans["prod"]
-    vpa = plan.one("kubernetes:helm.sh/v3:Release", "vpa")
+    vpa = plan.one("kubernetes:helm.sh/v3:Release", "workloads-vpa")
     assert vpa.inputs["chart"] == "vpa"
     assert vpa.inputs["repositoryOpts"] == {"repo": "https://charts.fairwinds.com/stable"}
     assert vpa.inputs["version"] == "4.11.0"
