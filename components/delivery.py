@@ -316,7 +316,9 @@ def argocd_values(cfg: DeliveryConfig) -> dict[str, Any]:
 
 
 def redis_ha_values() -> dict[str, Any]:
-    """The redis-ha subchart: it does not read Argo CD's `global` presets, so placement is repeated here."""
+    """The redis-ha subchart: it does not read Argo CD's `global` presets, so placement is repeated here. HAProxy takes
+    its tolerations from the top-level `tolerations` (redis-ha 4.34 reads no `haproxy.tolerations`, whatever argo-cd's
+    values.yaml documents)."""
     res = ARGOCD_RESOURCES
     on_system_nodes = {"nodeAffinity": SYSTEM_NODE_AFFINITY}
     return {
@@ -335,7 +337,6 @@ def redis_ha_values() -> dict[str, Any]:
         "haproxy": {
             "enabled": True,
             "replicas": 3,
-            "tolerations": [SYSTEM_TOLERATION_POD],
             "additionalAffinities": on_system_nodes,
             "hardAntiAffinity": True,
             "podDisruptionBudget": {"maxUnavailable": 1},

@@ -114,7 +114,7 @@ def test_charts_are_pinned_to_the_configured_versions(plans: dict[str, Plan], st
 def test_the_stack_files_pin_the_versions_this_was_written_for() -> None:
     for stack in WORKLOAD_STACKS:
         cfg = config(stack)
-        assert (cfg.argocd_chart_version, cfg.rollouts_chart_version) == ("9.5.4", "2.42.0"), stack
+        assert (cfg.argocd_chart_version, cfg.rollouts_chart_version) == ("9.5.4", "2.41.0"), stack
 
 
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)
@@ -186,7 +186,7 @@ def test_every_argocd_component_runs_on_the_system_nodes(plans: dict[str, Plan],
     if config(stack).high_availability:
         ha = values["redis-ha"]  # the subchart does not read `global`
         assert SYSTEM_TOLERATION_POD in ha["tolerations"]
-        assert SYSTEM_TOLERATION_POD in ha["haproxy"]["tolerations"]
+        assert "tolerations" not in ha["haproxy"]  # redis-ha's HAProxy reads the top-level tolerations only
         assert ha["nodeSelector"]["node-role/system"] == "true"
         for affinities in (ha["additionalAffinities"], ha["haproxy"]["additionalAffinities"]):
             terms = affinities["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
@@ -502,7 +502,7 @@ def test_prometheus_address_has_no_trailing_slash() -> None:
 def test_values_builders_are_pure_and_follow_the_flag() -> None:
     base = DeliveryConfig(
         argocd_chart_version="9.5.4",
-        rollouts_chart_version="2.42.0",
+        rollouts_chart_version="2.41.0",
         high_availability=False,
         gitops=GitOpsSource(repo_url="https://github.com/acme/gitops.git", path="clusters/x", target_revision="v1"),
         canary_max_error_rate=0.03,
