@@ -7,21 +7,21 @@ stack (prod, stg, sandbox) has `network`, `cluster`, ... sections; the shared-se
 
 import pulumi
 
-from components.artifacts import Artifacts, ArtifactsArgs, repository_arns
-from components.ci_identity import CiIdentity, CiIdentityArgs, CiTarget
-from components.cluster import Cluster, ClusterArgs
-from components.database import Database, DatabaseArgs
-from components.delivery import Delivery, DeliveryArgs
-from components.edge import Edge, EdgeArgs
-from components.identity import ClusterAccess, Identity, IdentityArgs
-from components.identity_center import IdentityCenter, IdentityCenterArgs
-from components.network import Network, NetworkArgs
-from components.nodepools import NodePools, NodePoolsArgs
-from components.observability import Observability, ObservabilityArgs
-from components.organization import Organization, OrganizationArgs
-from components.state_backend import StateBackend, StateBackendArgs
-from components.workloads import Workloads, WorkloadsArgs
-from core import scp
+from components.artifacts.component import Artifacts, ArtifactsArgs, repository_arns
+from components.ci.component import CiIdentity, CiIdentityArgs, CiTarget
+from components.cluster.component import Cluster, ClusterArgs
+from components.database.component import Database, DatabaseArgs
+from components.delivery.component import Delivery, DeliveryArgs
+from components.edge.component import Edge, EdgeArgs
+from components.identity.component import ClusterAccess, Identity, IdentityArgs
+from components.identity_center.component import IdentityCenter, IdentityCenterArgs
+from components.network.component import Network, NetworkArgs
+from components.nodepools.component import NodePools, NodePoolsArgs
+from components.observability.component import Observability, ObservabilityArgs
+from components.organization import scp
+from components.organization.component import Organization, OrganizationArgs
+from components.state.component import StateBackend, StateBackendArgs
+from components.workloads.component import Workloads, WorkloadsArgs
 from core.config import StackConfig, load
 from core.context import StackContext
 from core.providers import aws_provider, component_opts, member_account_provider

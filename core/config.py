@@ -18,11 +18,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.sections.cluster import ClusterConfig, parse_cluster
-from core.sections.common import ACCOUNT_ID, ENVIRONMENTS, WORKLOAD_ENVIRONMENTS
-from core.sections.database import DatabaseConfig, parse_database
-from core.sections.karpenter import KarpenterConfig, parse_karpenter
-from core.sections.network import NetworkConfig, check_address_plan, parse_network
+from components.cluster.config import ClusterConfig, parse_cluster
+from components.database.config import DatabaseConfig, parse_database
+from components.network.config import NetworkConfig, check_address_plan, parse_network
+from components.nodepools.config import KarpenterConfig, parse_karpenter
+from components.workloads.config import WorkloadsConfig, parse_workloads
+from core.environments import ACCOUNT_ID, ENVIRONMENTS, WORKLOAD_ENVIRONMENTS
 from core.sections.organization import (
     ArtifactsConfig,
     CiConfig,
@@ -43,8 +44,7 @@ from core.sections.platform_services import (
     parse_edge,
     parse_observability,
 )
-from core.sections.workloads import WorkloadsConfig, parse_workloads
-from core.validate import MISSING, ConfigError, Problems, Section
+from core.validation import MISSING, ConfigError, Problems, Section
 
 PROJECT = "aws-platform"
 

@@ -29,8 +29,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from components.delivery import ARG_NAMESPACE, ARG_SERVICE_NAME, ERROR_RATE_TEMPLATE
-from components.edge import INGRESS_CLASS
+from components.delivery.component import ARG_NAMESPACE, ARG_SERVICE_NAME, ERROR_RATE_TEMPLATE
+from components.edge.component import INGRESS_CLASS
 from offline.stackfiles import ROOT
 from tests.conftest import WORKLOAD_STACKS
 from tests.support import stack_config

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.cidr import TIERS, plan_subnets
+from components.network.cidr import TIERS, plan_subnets
 
 AZ_NAMES = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
 

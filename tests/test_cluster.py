@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from core.sections.cluster import EKS_ADDONS
+from components.cluster.config import EKS_ADDONS
 from offline.mocks import Recorded
 from offline.plan import Plan
 from tests.conftest import WORKLOAD_STACKS

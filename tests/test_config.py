@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from components.cluster.config import EKS_ADDONS, architecture_of_instance_type
+from components.network.config import REQUIRED_INTERFACE_ENDPOINTS
 from core.config import LOG_RETENTION_DAYS, ConfigError, StackConfig, decode, parse
-from core.sections.cluster import EKS_ADDONS, architecture_of_instance_type
-from core.sections.network import REQUIRED_INTERFACE_ENDPOINTS
 from offline.stackfiles import read_stack, stack_names
 
 P = "aws-platform"

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.database import BOOTSTRAP_SQL
-from core.sections.database import DatabaseConfig, windows_overlap
+from components.database.component import BOOTSTRAP_SQL
+from components.database.config import DatabaseConfig, windows_overlap
 from offline.mocks import Recorded
 from offline.plan import Plan
 from tests.conftest import WORKLOAD_STACKS

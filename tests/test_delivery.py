@@ -14,8 +14,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components import delivery
-from components.cluster import SYSTEM_TOLERATION_POD
+from components.cluster.component import SYSTEM_TOLERATION_POD
+from components.delivery import component as delivery
 from core.sections.platform_services import DeliveryConfig, GitOpsSource
 from offline.mocks import Recorded
 from offline.plan import Plan

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from components.cluster import SYSTEM_TOLERATION_POD
-from core import edge as spec
+from components.cluster.component import SYSTEM_TOLERATION_POD
+from components.edge import spec
 from core.sections.platform_services import SSL_POLICIES, EdgeConfig
 from offline.mocks import Recorded
 from offline.plan import Plan

@@ -10,7 +10,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
 
-from components.base import PlatformComponent
+from core.component import PlatformComponent
 from offline.mocks import EngineRuleError, PlatformMocks, RecordingMonitor, engine_urn, run_under_mocks
 from offline.plan import Plan
 from tests.conftest import STACKS

@@ -9,7 +9,7 @@ from functools import cache
 import pulumi
 import pytest
 
-from components.network import Network, NetworkArgs
+from components.network.component import Network, NetworkArgs
 from core.context import StackContext
 from tests.support import Resources, build, ids, stack_config
 

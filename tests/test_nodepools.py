@@ -12,8 +12,7 @@ import pytest
 import yaml
 from policy_sentry.querying.all import get_all_actions
 
-from core import karpenter
-from core import nodepool_manifests as manifests
+from components.nodepools import karpenter, manifests
 from offline.mocks import Recorded
 from offline.plan import Plan
 from tests.conftest import WORKLOAD_STACKS

@@ -12,8 +12,9 @@ import promql_parser
 import pytest
 import yaml
 
-from components import observability as obs
-from core import alert_rules, karpenter
+from components.nodepools import karpenter
+from components.observability import alert_rules
+from components.observability import component as obs
 from offline.mocks import Recorded
 from offline.plan import Plan
 from tests.conftest import WORKLOAD_STACKS

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from core import access, scp
+from components.organization import scp
+from core import access
 from core.sections.organization import OrganizationConfig
 from offline.mocks import Recorded
 from offline.plan import Plan

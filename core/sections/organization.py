@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 
 from core.access import valid_subject
-from core.sections.common import ACCOUNT_ID, STRICT_ENVIRONMENTS, WORKLOAD_ENVIRONMENTS
-from core.validate import Section
+from core.environments import ACCOUNT_ID, STRICT_ENVIRONMENTS, WORKLOAD_ENVIRONMENTS
+from core.validation import Section
 
 MEMBER_ACCOUNTS = ("shared-services", *WORKLOAD_ENVIRONMENTS)
 PERMISSION_SETS = ("PlatformAdmin", "PlatformEngineer", "Developer", "ReadOnly", "BreakGlass")

@@ -6,7 +6,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from core.validate import MISSING, Section
+from core.validation import MISSING, Section
 
 _CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")

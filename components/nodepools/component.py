@@ -1,0 +1,325 @@
+"""NodePools: Karpenter, installed completely, and the amd64/arm64 node pools with a Spot/On-Demand mix.
+
+Creates:
+- the node IAM role (worker, CNI, ECR pull-only and SSM managed policies) and its EKS access entry of type
+  EC2_LINUX, without which launched instances never join;
+- the EC2 Spot service-linked role when config asks (it is account-wide and missing in fresh accounts);
+- the controller role for EKS Pod Identity (kube-system/karpenter) with exactly the policies Karpenter's official
+  CloudFormation grants for the pinned version (`core/karpenter.py`), scoped by cluster tags;
+- interruption handling: a KMS-encrypted SQS queue (300 s retention, TLS-only policy) and EventBridge rules for
+  Spot interruption warnings, rebalance recommendations, instance state changes, AWS Health scheduled changes and
+  capacity-reservation interruptions, all targeting it;
+- the Helm releases of the `karpenter-crd` chart (CRDs upgrade with the controller) and the controller chart, both
+  pinned to the configured version, the controller on the system nodes with 2 replicas spread over AZs and a PDB;
+- the EC2NodeClass (pinned AMI alias, discovery-tag selectors, IMDSv2 hop 1, encrypted gp3 root volume) and the
+  NodePools rendered by `core.nodepool_manifests`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.cluster.component import NODE_MANAGED_POLICIES, SYSTEM_LABEL, SYSTEM_TOLERATION_POD
+from components.nodepools import karpenter, manifests
+from components.nodepools.config import KarpenterConfig
+from core import iam
+from core.blocks import customer_key
+from core.component import PlatformComponent
+from core.context import StackContext
+from core.tags import merge_tags
+
+TYPE = "aws-platform:platform:NodePools"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodePoolsArgs:
+    ctx: StackContext
+    config: KarpenterConfig
+    cluster_name: str
+    cluster_endpoint: pulumi.Input[str]
+    availability_zones: Sequence[str]
+    kms_key_arn: pulumi.Input[str]
+    """The cluster's customer key, used for node root volumes."""
+    k8s_provider: k8s.Provider
+    depends_on: Sequence[pulumi.Resource] = ()
+    """What must exist before Karpenter runs (the system node group)."""
+
+
+class NodePools(PlatformComponent):
+    node_role_arn: pulumi.Output[str]
+    controller_role_arn: pulumi.Output[str]
+    interruption_queue_name: pulumi.Output[str]
+    node_pool_names: list[str]
+
+    def __init__(self, name: str, args: NodePoolsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE, name, opts)
+        self._ctx = ctx = args.ctx
+        cfg = args.config
+        cluster = args.cluster_name
+
+        node_role_name = ctx.namer.physical("karpenter-node", service="iam-role")
+        controller_role_name = ctx.namer.physical("karpenter-controller", service="iam-role")
+        queue_name = ctx.namer.physical("karpenter", service="sqs")
+        node_role_arn = ctx.arn("iam", f"role/{node_role_name}", region="")
+        queue_arn = ctx.arn("sqs", queue_name)
+
+        # Nodes ---------------------------------------------------------------------------------------------------
+        node_role = aws.iam.Role(
+            self.child_name("node"),
+            name=node_role_name,
+            description=f"Karpenter nodes of {cluster}",
+            assume_role_policy=iam.service_trust(ctx, "ec2", source_account=False),
+            tags=self._tags("karpenter-node"),
+            opts=self.child_opts("node"),
+        )
+        for policy in NODE_MANAGED_POLICIES:
+            aws.iam.RolePolicyAttachment(
+                self.child_name(f"node-{policy}"),
+                role=node_role.name,
+                policy_arn=ctx.managed_policy(policy),
+                opts=self.child_opts(f"node-{policy}"),
+            )
+        access_entry = aws.eks.AccessEntry(
+            self.child_name("node"),
+            cluster_name=cluster,
+            principal_arn=node_role.arn,
+            type="EC2_LINUX",
+            tags=self._tags("karpenter-node"),
+            # The cluster is named by a plain string: wait for it explicitly, or a first `up` races its creation.
+            opts=self.child_opts("node", depends_on=args.depends_on),
+        )
+        self.node_role_arn = node_role.arn
+        if cfg.create_spot_service_linked_role:
+            aws.iam.ServiceLinkedRole(
+                self.child_name("spot"),
+                aws_service_name="spot.amazonaws.com",
+                description="EC2 Spot (account-wide; kept when the stack is destroyed)",
+                tags=self._tags("spot"),
+                opts=self.child_opts("spot", retain_on_delete=True),
+            )
+
+        # Controller identity -------------------------------------------------------------------------------------
+        controller_role = aws.iam.Role(
+            self.child_name("controller"),
+            name=controller_role_name,
+            description=f"Karpenter controller of {cluster} (EKS Pod Identity)",
+            assume_role_policy=iam.pod_identity_trust(
+                ctx, cluster=cluster, namespace=karpenter.NAMESPACE, service_account=karpenter.SERVICE_ACCOUNT
+            ),
+            tags=self._tags("karpenter-controller"),
+            opts=self.child_opts("controller"),
+        )
+        scope = karpenter.Scope(
+            partition=ctx.partition,
+            region=ctx.region,
+            account_id=ctx.account_id,
+            cluster_name=cluster,
+            node_role_arn=node_role_arn,
+            queue_arn=queue_arn,
+            dns_suffix=ctx.dns_suffix,
+        )
+        controller_policies = [
+            aws.iam.RolePolicy(
+                self.child_name(f"controller-{policy}"),
+                name=policy,
+                role=controller_role.id,
+                policy=doc,
+                opts=self.child_opts(f"controller-{policy}"),
+            )
+            for policy, doc in karpenter.controller_policies(cfg.version, scope).items()
+        ]
+        association = aws.eks.PodIdentityAssociation(
+            self.child_name("controller"),
+            cluster_name=cluster,
+            namespace=karpenter.NAMESPACE,
+            service_account=karpenter.SERVICE_ACCOUNT,
+            role_arn=controller_role.arn,
+            tags=self._tags("karpenter-controller"),
+            opts=self.child_opts("controller", depends_on=args.depends_on),
+        )
+        self.controller_role_arn = controller_role.arn
+
+        # Interruption handling -----------------------------------------------------------------------------------
+        queue = self._interruption_queue(queue_name, queue_arn, controller_role_name, controller_role)
+        self.interruption_queue_name = queue.name
+
+        # Controller and CRDs -------------------------------------------------------------------------------------
+        crds = k8s.helm.v3.Release(
+            self.child_name("karpenter-crd"),
+            name="karpenter-crd",
+            chart=karpenter.CRD_CHART,
+            version=cfg.version,
+            namespace=karpenter.NAMESPACE,
+            max_history=10,
+            opts=self.child_opts("karpenter-crd", provider=args.k8s_provider, depends_on=args.depends_on),
+        )
+        controller = k8s.helm.v3.Release(
+            self.child_name("karpenter"),
+            name="karpenter",
+            chart=karpenter.CONTROLLER_CHART,
+            version=cfg.version,
+            namespace=karpenter.NAMESPACE,
+            skip_crds=True,
+            atomic=True,
+            cleanup_on_fail=True,
+            max_history=10,
+            values=controller_values(
+                cluster_name=cluster, cluster_endpoint=args.cluster_endpoint, queue_name=queue_name
+            ),
+            opts=self.child_opts(
+                "karpenter",
+                provider=args.k8s_provider,
+                depends_on=[crds, association, access_entry, queue, *controller_policies, *args.depends_on],
+            ),
+        )
+
+        # Node class and pools ------------------------------------------------------------------------------------
+        node_class = manifests.node_class(
+            cfg, cluster_name=cluster, node_role_name=node_role_name, kms_key_arn=args.kms_key_arn, tags=ctx.tags
+        )
+        nc = k8s.apiextensions.CustomResource(
+            self.child_name("node-class"),
+            api_version=node_class["apiVersion"],
+            kind=node_class["kind"],
+            metadata=node_class["metadata"],
+            spec=node_class["spec"],
+            opts=self.child_opts("node-class", provider=args.k8s_provider, depends_on=[controller]),
+        )
+        self.node_pool_names = []
+        for pool in manifests.node_pools(cfg, zones=args.availability_zones):
+            pool_name = pool["metadata"]["name"]
+            k8s.apiextensions.CustomResource(
+                self.child_name(f"node-pool-{pool_name}"),
+                api_version=pool["apiVersion"],
+                kind=pool["kind"],
+                metadata=pool["metadata"],
+                spec=pool["spec"],
+                opts=self.child_opts(f"node-pool-{pool_name}", provider=args.k8s_provider, depends_on=[controller, nc]),
+            )
+            self.node_pool_names.append(pool_name)
+
+        self.register_outputs(
+            {
+                "nodeRoleArn": self.node_role_arn,
+                "controllerRoleArn": self.controller_role_arn,
+                "interruptionQueueName": self.interruption_queue_name,
+                "nodePools": self.node_pool_names,
+            }
+        )
+
+    def _tags(self, name: str, component: Mapping[str, str] | None = None) -> dict[str, str]:
+        return merge_tags(self._ctx.tags, dict(component or {}), self._ctx.namer.physical(name))
+
+    def _interruption_queue(
+        self, queue_name: str, queue_arn: str, controller_role_name: str, controller_role: aws.iam.Role
+    ) -> aws.sqs.Queue:
+        ctx = self._ctx
+        controller_arn = ctx.arn("iam", f"role/{controller_role_name}", region="")
+        key = customer_key(
+            self,
+            "interruption",
+            ctx=ctx,
+            description=f"{ctx.namer.base} Karpenter interruption queue",
+            policy=iam.kms_key_policy(
+                ctx,
+                [
+                    iam.statement(
+                        "EventBridgeEncrypts",
+                        ["kms:Decrypt", "kms:GenerateDataKey*"],
+                        principal={"Service": ctx.service_principal("events")},
+                    ),
+                    iam.statement(
+                        "ControllerDecrypts",
+                        ["kms:Decrypt", "kms:DescribeKey"],
+                        principal={"AWS": controller_arn},
+                    ),
+                ],
+            ),
+            tags=self._tags("karpenter-interruption"),
+            depends_on=[controller_role],
+        )
+        queue = aws.sqs.Queue(
+            self.child_name("interruption"),
+            name=queue_name,
+            message_retention_seconds=300,
+            kms_master_key_id=key.arn,
+            kms_data_key_reuse_period_seconds=300,
+            tags=self._tags("karpenter-interruption"),
+            opts=self.child_opts("interruption"),
+        )
+        aws.sqs.QueuePolicy(
+            self.child_name("interruption"),
+            queue_url=queue.url,
+            policy=karpenter.queue_policy(queue_arn, ctx.dns_suffix),
+            opts=self.child_opts("interruption"),
+        )
+        for rule_name, source, detail_type in karpenter.INTERRUPTION_EVENTS:
+            rule = aws.cloudwatch.EventRule(
+                self.child_name(f"interruption-{rule_name}"),
+                description=f"Karpenter interruption handling: {detail_type}",
+                event_pattern=json.dumps(karpenter.event_pattern(source, detail_type), sort_keys=True),
+                tags=self._tags(f"karpenter-{rule_name}"),
+                opts=self.child_opts(f"interruption-{rule_name}"),
+            )
+            aws.cloudwatch.EventTarget(
+                self.child_name(f"interruption-{rule_name}"),
+                rule=rule.name,
+                target_id="KarpenterInterruptionQueueTarget",
+                arn=queue.arn,
+                opts=self.child_opts(f"interruption-{rule_name}"),
+            )
+        return queue
+
+
+def controller_values(*, cluster_name: str, cluster_endpoint: Any, queue_name: str) -> dict[str, Any]:
+    """Helm values of the controller chart: identity, settings and placement on the system node group."""
+    selector = {"app.kubernetes.io/name": "karpenter", "app.kubernetes.io/instance": "karpenter"}
+    return {
+        "settings": {
+            "clusterName": cluster_name,
+            "clusterEndpoint": cluster_endpoint,
+            "interruptionQueue": queue_name,
+        },
+        "serviceAccount": {"create": True, "name": karpenter.SERVICE_ACCOUNT},
+        "replicas": 2,
+        "priorityClassName": "system-cluster-critical",
+        "tolerations": [SYSTEM_TOLERATION_POD],
+        "affinity": {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {
+                            "matchExpressions": [
+                                {"key": SYSTEM_LABEL[0], "operator": "In", "values": [SYSTEM_LABEL[1]]},
+                                {"key": "karpenter.sh/nodepool", "operator": "DoesNotExist"},
+                            ]
+                        }
+                    ]
+                }
+            },
+            "podAntiAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": [
+                    {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": selector}}
+                ]
+            },
+        },
+        "topologySpreadConstraints": [
+            {
+                "maxSkew": 1,
+                "topologyKey": "topology.kubernetes.io/zone",
+                "whenUnsatisfiable": "DoNotSchedule",
+                "labelSelector": {"matchLabels": selector},
+            }
+        ],
+        "podDisruptionBudget": {"name": "karpenter", "maxUnavailable": 1},
+        "controller": {
+            "resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
+        },
+    }

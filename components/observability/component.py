@@ -1,0 +1,765 @@
+"""Observability: container logs, metrics, alerts and traces for one environment's cluster.
+
+Creates:
+- two customer KMS keys (rotation on, 30-day deletion window, Pulumi `protect` where configured): `logs` for the
+  CloudWatch log groups under `/<prefix>/<stack>/observability/` and the S3 log archive, and `telemetry` for the
+  Prometheus workspace, the alert topic and X-Ray traces (AMP and X-Ray through `kms:ViaService`, the `aps`
+  service principal to publish encrypted alerts);
+- the `logging` namespace (Pod Security `privileged`: Fluent Bit reads host paths) and the `observability`
+  namespace (Pod Security `restricted` enforced);
+- logs: the application log group (retention from config, KMS) that Fluent Bit ships every container's stdout to,
+  one stream per namespace/pod/container; Fluent Bit from the pinned `aws-for-fluent-bit` chart as a DaemonSet that
+  tolerates every taint (`system-node-critical`), with the chart's log-group auto-creation off; when `logsToS3`, a
+  second output to an SSE-KMS archive bucket (`secure_bucket()`: private, versioned, TLS-only, objects expire after
+  `logArchiveDays`), gzip-compressed under `containers/`; its EKS Pod Identity role may only write streams of that
+  log group, put objects under that prefix and use the logs key;
+- metrics and alerts: an Amazon Managed Prometheus workspace encrypted with the telemetry key, logging to its own
+  log group; the rule-group namespace from `core/alert_rules.py` (recording and alerting rules); an alert manager
+  definition routing every alert to a KMS-encrypted SNS topic whose policy lets only this workspace
+  (`aws:SourceArn`, `aws:SourceAccount`) publish, over TLS; e-mail subscriptions from `alertEmails`;
+- collection: kube-state-metrics (pinned chart, one replica on the system nodes: two would double every series)
+  and two OpenTelemetry Collectors from the pinned `opentelemetry-collector` chart (contrib image), both on the
+  system nodes, both remote-writing to the workspace with SigV4 (`sigv4auth`), each with its own Pod Identity role:
+  - `otel-gateway`: 2 replicas with a PDB behind the Service apps send OTLP (gRPC 4317, HTTP 4318) to: metrics to
+    the workspace, traces to X-Ray (`awsxray`), logs to the application log group (`awscloudwatchlogs`); its role
+    has `aps:RemoteWrite` on the workspace, log-stream writes on the application log group and the AWS managed
+    `AWSXRayDaemonWriteAccess` policy;
+  - `otel-scraper`: one replica (Prometheus scraping is not safe to replicate without sharding) with the
+    read-only RBAC its Prometheus receiver needs (pods, services, endpointslices); it scrapes kube-state-metrics,
+    Karpenter's controller (kube-system Service `karpenter`, port `http-metrics` 8080), itself, and every running pod
+    annotated `prometheus.io/scrape: "true"` (`prometheus.io/port`, `/path`, `/scheme` honoured); its role has only
+    `aps:RemoteWrite` on the workspace;
+- the account-and-region X-Ray encryption setting, pointing at the telemetry key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.cluster.component import SYSTEM_LABEL, SYSTEM_TOLERATION_POD
+from components.nodepools import karpenter
+from components.observability import alert_rules
+from core import iam
+from core.blocks import customer_key, pinned_release, pod_identity_role
+from core.buckets import secure_bucket
+from core.component import PlatformComponent
+from core.context import StackContext
+from core.sections.platform_services import ObservabilityConfig
+from core.tags import merge_tags
+
+TYPE = "aws-platform:platform:Observability"
+
+EKS_CHARTS = "https://aws.github.io/eks-charts"
+PROMETHEUS_COMMUNITY_CHARTS = "https://prometheus-community.github.io/helm-charts"
+OPEN_TELEMETRY_CHARTS = "https://open-telemetry.github.io/opentelemetry-helm-charts"
+
+LOGGING_NAMESPACE = "logging"
+NAMESPACE = "observability"
+FLUENT_BIT = "aws-for-fluent-bit"
+"""Release, chart and service-account name of Fluent Bit."""
+KUBE_STATE_METRICS = "kube-state-metrics"
+KUBE_STATE_METRICS_PORT = 8080
+GATEWAY = "otel-gateway"
+SCRAPER = "otel-scraper"
+COLLECTOR_CHART = "opentelemetry-collector"
+COLLECTOR_IMAGE = "otel/opentelemetry-collector-contrib"
+COLLECTOR_COMMAND = "otelcol-contrib"
+COLLECTOR_METRICS_PORT = 8888
+OTLP_GRPC_PORT = 4317
+OTLP_HTTP_PORT = 4318
+ARCHIVE_PREFIX = "containers"
+OTLP_LOG_STREAM = "otlp"
+SCRAPE_INTERVAL = "30s"
+KARPENTER_SERVICE = "karpenter"
+KARPENTER_METRICS_PORT_NAME = "http-metrics"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObservabilityArgs:
+    ctx: StackContext
+    config: ObservabilityConfig
+    cluster_name: str
+    k8s_provider: k8s.Provider
+    depends_on: Sequence[pulumi.Resource] = ()
+    """What must exist before the agents run (the system node group, Karpenter)."""
+
+
+class Observability(PlatformComponent):
+    workspace_arn: pulumi.Output[str]
+    """The Amazon Managed Prometheus workspace."""
+    prometheus_endpoint: pulumi.Output[str]
+    """Its Prometheus-compatible base URL, ending in `/` (append `api/v1/query`, `api/v1/remote_write`)."""
+    alert_topic_arn: pulumi.Output[str]
+    application_log_group_name: pulumi.Output[str]
+    otlp_grpc_endpoint: str
+    """Where applications send OTLP over gRPC (the gateway collector's Service)."""
+    otlp_http_endpoint: str
+    """Where applications send OTLP over HTTP."""
+    log_archive_bucket: str | None
+    """The S3 archive of container logs, when `logsToS3`."""
+
+    def __init__(self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE, name, opts)
+        self._ctx = ctx = args.ctx
+        self._args = args
+        cfg = args.config
+
+        logs_key = self._key(
+            "logs",
+            "container logs, Prometheus workspace logs and the log archive",
+            [iam.logs_key_statement(ctx, f"{ctx.namer.log_group('observability')}/*")],
+        )
+        telemetry_key = self._key(
+            "telemetry",
+            "Prometheus workspace, alert topic and X-Ray traces",
+            [
+                iam.via_services_statement(ctx, ("aps", "xray")),
+                iam.statement(
+                    "PrometheusPublishesEncryptedAlerts",
+                    ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    principal={"Service": ctx.service_principal("aps")},
+                ),
+            ],
+        )
+        logging_ns = self._namespace(LOGGING_NAMESPACE, "privileged")
+        observability_ns = self._namespace(NAMESPACE, "restricted")
+
+        # Logs --------------------------------------------------------------------------------------------------
+        app_group_name = ctx.namer.log_group("observability", "containers")
+        app_group = aws.cloudwatch.LogGroup(
+            self.child_name("containers"),
+            name=app_group_name,
+            retention_in_days=ctx.log_retention_days,
+            kms_key_id=logs_key.arn,
+            tags=self._tags("containers"),
+            opts=self.child_opts("containers", protect=ctx.protect),
+        )
+        self.application_log_group_name = app_group.name
+        archive = None
+        if cfg.logs_to_s3:
+            archive = secure_bucket(
+                self,
+                "log-archive",
+                ctx=ctx,
+                bucket_name=ctx.namer.physical("container-logs", ctx.account_id, ctx.region, service="s3-bucket"),
+                kms_key_arn=logs_key.arn,
+                expire_days=cfg.log_archive_days,
+                noncurrent_days=7,
+                protect=ctx.protect,
+            )
+        self.log_archive_bucket = archive_name = archive.name if archive else None
+        fluent_bit_role = self._pod_role(
+            "fluent-bit",
+            namespace=LOGGING_NAMESPACE,
+            service_account=FLUENT_BIT,
+            description="Fluent Bit: container logs to CloudWatch Logs and the S3 archive",
+            policy=logs_key.arn.apply(
+                lambda key_arn: iam.document(
+                    fluent_bit_statements(
+                        ctx, log_group_name=app_group_name, archive_bucket=archive_name, key_arn=key_arn
+                    )
+                )
+            ),
+        )
+        self._release(
+            FLUENT_BIT,
+            chart=FLUENT_BIT,
+            version=cfg.fluent_bit_chart_version,
+            repository=EKS_CHARTS,
+            namespace=LOGGING_NAMESPACE,
+            values=fluent_bit_values(region=ctx.region, log_group_name=app_group_name, archive_bucket=archive_name),
+            depends_on=[logging_ns, app_group, *fluent_bit_role, *([archive.policy] if archive else [])],
+        )
+
+        # Metrics and alerts ------------------------------------------------------------------------------------
+        workspace_group = aws.cloudwatch.LogGroup(
+            self.child_name("prometheus"),
+            name=ctx.namer.log_group("observability", "prometheus"),
+            retention_in_days=ctx.log_retention_days,
+            kms_key_id=logs_key.arn,
+            tags=self._tags("prometheus"),
+            opts=self.child_opts("prometheus", protect=ctx.protect),
+        )
+        workspace = aws.amp.Workspace(
+            self.child_name("prometheus"),
+            alias=ctx.namer.physical("prometheus"),
+            kms_key_arn=telemetry_key.arn,
+            logging_configuration=aws.amp.WorkspaceLoggingConfigurationArgs(
+                log_group_arn=workspace_group.arn.apply(lambda arn: f"{arn}:*")
+            ),
+            tags=self._tags("prometheus"),
+            opts=self.child_opts("prometheus", protect=ctx.protect),
+        )
+        self.workspace_arn = workspace.arn
+        self.prometheus_endpoint = workspace.prometheus_endpoint
+        aws.amp.RuleGroupNamespace(
+            self.child_name("platform-rules"),
+            name="platform",
+            workspace_id=workspace.id,
+            data=alert_rules.rule_file(),
+            tags=self._tags("prometheus-rules"),
+            opts=self.child_opts("platform-rules"),
+        )
+        topic = self._alert_topic(telemetry_key, workspace)
+        self.alert_topic_arn = topic.arn
+
+        # Collection --------------------------------------------------------------------------------------------
+        in_namespace: list[pulumi.Resource] = [observability_ns]
+        ksm = self._release(
+            KUBE_STATE_METRICS,
+            chart=KUBE_STATE_METRICS,
+            version=cfg.kube_state_metrics_chart_version,
+            repository=PROMETHEUS_COMMUNITY_CHARTS,
+            namespace=NAMESPACE,
+            values=kube_state_metrics_values(),
+            depends_on=in_namespace,
+        )
+        remote_write = workspace.prometheus_endpoint.apply(lambda endpoint: f"{endpoint}api/v1/remote_write")
+        gateway_role = self._pod_role(
+            "otel-gateway",
+            namespace=NAMESPACE,
+            service_account=GATEWAY,
+            description="OpenTelemetry gateway: OTLP metrics to Prometheus, traces to X-Ray, logs to CloudWatch",
+            policy=workspace.arn.apply(
+                lambda arn: iam.document(
+                    [remote_write_statement(arn), *log_stream_statements(ctx, app_group_name, "OtlpLogs")]
+                )
+            ),
+            managed_policies=("AWSXRayDaemonWriteAccess",),
+        )
+        self._release(
+            GATEWAY,
+            chart=COLLECTOR_CHART,
+            version=cfg.otel_collector_chart_version,
+            repository=OPEN_TELEMETRY_CHARTS,
+            namespace=NAMESPACE,
+            values=gateway_values(
+                region=ctx.region,
+                cluster_name=args.cluster_name,
+                remote_write_url=remote_write,
+                log_group_name=app_group_name,
+            ),
+            depends_on=[*in_namespace, *gateway_role],
+        )
+        scraper_role = self._pod_role(
+            "otel-scraper",
+            namespace=NAMESPACE,
+            service_account=SCRAPER,
+            description="OpenTelemetry scraper: Prometheus targets of the cluster to the workspace",
+            policy=workspace.arn.apply(lambda arn: iam.document([remote_write_statement(arn)])),
+        )
+        self._release(
+            SCRAPER,
+            chart=COLLECTOR_CHART,
+            version=cfg.otel_collector_chart_version,
+            repository=OPEN_TELEMETRY_CHARTS,
+            namespace=NAMESPACE,
+            values=scraper_values(region=ctx.region, cluster_name=args.cluster_name, remote_write_url=remote_write),
+            depends_on=[*in_namespace, *scraper_role, ksm],
+        )
+        self.otlp_grpc_endpoint = f"{GATEWAY}.{NAMESPACE}.svc.cluster.local:{OTLP_GRPC_PORT}"
+        self.otlp_http_endpoint = f"http://{GATEWAY}.{NAMESPACE}.svc.cluster.local:{OTLP_HTTP_PORT}"
+
+        # Traces ------------------------------------------------------------------------------------------------
+        aws.xray.EncryptionConfig(
+            self.child_name("xray"), type="KMS", key_id=telemetry_key.arn, opts=self.child_opts("xray")
+        )
+
+        self.register_outputs(
+            {
+                "workspaceArn": self.workspace_arn,
+                "prometheusEndpoint": self.prometheus_endpoint,
+                "alertTopicArn": self.alert_topic_arn,
+                "applicationLogGroupName": self.application_log_group_name,
+                "otlpGrpcEndpoint": self.otlp_grpc_endpoint,
+                "otlpHttpEndpoint": self.otlp_http_endpoint,
+                "logArchiveBucket": self.log_archive_bucket,
+            }
+        )
+
+    # -----------------------------------------------------------------------------------------------------------------
+
+    def _tags(self, name: str, component: Mapping[str, str] | None = None) -> dict[str, str]:
+        return merge_tags(self._ctx.tags, dict(component or {}), self._ctx.namer.physical(name))
+
+    def _key(self, name: str, purpose: str, statements: Sequence[iam.Statement]) -> aws.kms.Key:
+        ctx = self._ctx
+        return customer_key(
+            self,
+            name,
+            ctx=ctx,
+            description=f"{ctx.namer.base} observability: {purpose}",
+            policy=iam.kms_key_policy(ctx, statements),
+            tags=self._tags(f"observability-{name}"),
+            alias=ctx.namer.alias("observability", name),
+        )
+
+    def _namespace(self, name: str, pod_security: str) -> k8s.core.v1.Namespace:
+        manifest = namespace_manifest(name, pod_security, environment=self._ctx.environment)
+        return k8s.core.v1.Namespace(
+            self.child_name(name),
+            metadata=manifest["metadata"],
+            opts=self.child_opts(name, provider=self._args.k8s_provider, depends_on=self._args.depends_on),
+        )
+
+    def _pod_role(
+        self,
+        name: str,
+        *,
+        namespace: str,
+        service_account: str,
+        description: str,
+        policy: pulumi.Input[str],
+        managed_policies: Sequence[str] = (),
+    ) -> list[pulumi.Resource]:
+        """An EKS Pod Identity role for one service account; returns what its pods must wait for."""
+        cluster = self._args.cluster_name
+        return pod_identity_role(
+            self,
+            name,
+            ctx=self._ctx,
+            cluster=cluster,
+            namespace=namespace,
+            service_account=service_account,
+            description=f"{description} ({cluster}, EKS Pod Identity)",
+            policy=policy,
+            tags=self._tags(name),
+            managed_policies=managed_policies,
+            cluster_resources=self._args.depends_on,
+        ).ready
+
+    def _release(
+        self,
+        name: str,
+        *,
+        chart: str,
+        version: str,
+        repository: str,
+        namespace: str,
+        values: Mapping[str, Any],
+        depends_on: Sequence[pulumi.Resource],
+    ) -> k8s.helm.v3.Release:
+        return pinned_release(
+            self,
+            name,
+            chart=chart,
+            version=version,
+            repository=repository,
+            namespace=namespace,
+            values=values,
+            provider=self._args.k8s_provider,
+            depends_on=[*self._args.depends_on, *depends_on],
+        )
+
+    def _alert_topic(self, key: aws.kms.Key, workspace: aws.amp.Workspace) -> aws.sns.Topic:
+        ctx = self._ctx
+        topic_name = ctx.namer.physical("alerts", service="sns")
+        topic_arn = ctx.arn("sns", topic_name)
+        topic = aws.sns.Topic(
+            self.child_name("alerts"),
+            name=topic_name,
+            kms_master_key_id=key.arn,
+            tags=self._tags("alerts"),
+            opts=self.child_opts("alerts"),
+        )
+        topic_policy = aws.sns.TopicPolicy(
+            self.child_name("alerts"),
+            arn=topic.arn,
+            policy=workspace.arn.apply(lambda arn: iam.document(alert_topic_statements(ctx, topic_arn, arn))),
+            opts=self.child_opts("alerts"),
+        )
+        for email in self._args.config.alert_emails:
+            aws.sns.TopicSubscription(
+                self.child_name(f"alerts-{email}"),
+                topic=topic.arn,
+                protocol="email",
+                endpoint=email,
+                opts=self.child_opts(f"alerts-{email}"),
+            )
+        aws.amp.AlertManagerDefinition(
+            self.child_name("alerts"),
+            workspace_id=workspace.id,
+            definition=alert_rules.alertmanager_definition(topic_arn, ctx.region),
+            opts=self.child_opts("alerts", depends_on=[topic, topic_policy]),
+        )
+        return topic
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Pure documents and values (no Pulumi runtime): unit-testable
+
+
+def namespace_manifest(name: str, pod_security: str, *, environment: str) -> dict[str, Any]:
+    labels = {
+        "app.kubernetes.io/managed-by": "pulumi",
+        "platform/environment": environment,
+        **{f"pod-security.kubernetes.io/{mode}": pod_security for mode in ("enforce", "audit", "warn")},
+    }
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+
+
+def log_stream_statements(ctx: StackContext, log_group_name: str, sid: str) -> list[iam.Statement]:
+    """Write log streams of one pre-created log group; no CreateLogGroup, so nothing unencrypted can appear."""
+    group_arn = ctx.arn("logs", f"log-group:{log_group_name}")
+    return [
+        iam.statement(
+            sid,
+            ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+            [group_arn, f"{group_arn}:*"],
+        )
+    ]
+
+
+def fluent_bit_statements(
+    ctx: StackContext, *, log_group_name: str, archive_bucket: str | None, key_arn: str
+) -> list[iam.Statement]:
+    """Fluent Bit's permissions. CloudWatch Logs encrypts with the group's key itself; S3 SSE-KMS uses the writer's
+    permissions on the key (GenerateDataKey for each object, Decrypt to complete multipart uploads)."""
+    statements = log_stream_statements(ctx, log_group_name, "ContainerLogs")
+    if archive_bucket is not None:
+        statements += [
+            iam.statement(
+                "ArchiveContainerLogs",
+                "s3:PutObject",
+                f"arn:{ctx.partition}:s3:::{archive_bucket}/{ARCHIVE_PREFIX}/*",
+            ),
+            iam.statement("EncryptArchive", ["kms:Decrypt", "kms:GenerateDataKey"], key_arn),
+        ]
+    return statements
+
+
+def remote_write_statement(workspace_arn: str) -> iam.Statement:
+    return iam.statement("RemoteWrite", "aps:RemoteWrite", workspace_arn)
+
+
+def alert_topic_statements(ctx: StackContext, topic_arn: str, workspace_arn: str) -> list[iam.Statement]:
+    """Only this account's workspace may publish, and nobody over plain HTTP."""
+    return [
+        iam.statement(
+            "PrometheusAlertManagerPublishes",
+            ["sns:GetTopicAttributes", "sns:Publish"],
+            topic_arn,
+            principal={"Service": ctx.service_principal("aps")},
+            condition={
+                "ArnEquals": {"aws:SourceArn": workspace_arn},
+                "StringEquals": {"aws:SourceAccount": ctx.account_id},
+            },
+        ),
+        iam.statement(
+            "DenyInsecureTransport",
+            "sns:Publish",
+            topic_arn,
+            effect="Deny",
+            principal={"AWS": "*"},
+            condition={"Bool": {"aws:SecureTransport": "false"}},
+        ),
+    ]
+
+
+def _on_system_nodes() -> dict[str, Any]:
+    return {
+        "tolerations": [SYSTEM_TOLERATION_POD],
+        "nodeSelector": {SYSTEM_LABEL[0]: SYSTEM_LABEL[1]},
+    }
+
+
+def _resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict[str, Any]:
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu_limit, "memory": memory_limit}}
+
+
+def fluent_bit_values(*, region: str, log_group_name: str, archive_bucket: str | None) -> dict[str, Any]:
+    """Values of the aws-for-fluent-bit chart (keys as in its values.yaml for chart 0.2.x)."""
+    s3: dict[str, Any] = {"enabled": False}
+    if archive_bucket is not None:
+        s3 = {
+            "enabled": True,
+            "match": "kube.*",
+            "bucket": archive_bucket,
+            "region": region,
+            "s3KeyFormat": f"/{ARCHIVE_PREFIX}/%Y/%m/%d/%H/$TAG[4]-$UUID.gz",
+            "compression": "gzip",
+            "totalFileSize": "100M",
+            "uploadTimeout": "10m",
+            "storeDirLimitSize": "256M",
+            "retryLimit": 5,
+        }
+    return {
+        "serviceAccount": {"create": True, "name": FLUENT_BIT},
+        "priorityClassName": "system-node-critical",
+        # A log shipper must run on every node, whatever taints pools carry now or later.
+        "tolerations": [{"operator": "Exists"}],
+        "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "20%"}},
+        "resources": _resources("50m", "100Mi", "500m", "256Mi"),
+        "cloudWatch": {"enabled": False},
+        "cloudWatchLogs": {
+            "enabled": True,
+            "match": "kube.*",
+            "region": region,
+            "logGroupName": log_group_name,
+            "logStreamPrefix": "node-",
+            "logStreamTemplate": "$kubernetes['namespace_name'].$kubernetes['pod_name'].$kubernetes['container_name']",
+            # The group is pre-created with retention and KMS; the agent must never create one.
+            "autoCreateGroup": False,
+        },
+        "firehose": {"enabled": False},
+        "kinesis": {"enabled": False},
+        "kinesis_streams": {"enabled": False},
+        "elasticsearch": {"enabled": False},
+        "opensearch": {"enabled": False},
+        "s3": s3,
+    }
+
+
+def kube_state_metrics_values() -> dict[str, Any]:
+    """One replica: kube-state-metrics is stateless and two copies would export every series twice."""
+    return {
+        "replicas": 1,
+        "prometheusScrape": False,  # scraped by the otel-scraper's static job, not by annotation
+        "priorityClassName": "system-cluster-critical",
+        **_on_system_nodes(),
+        "resources": _resources("50m", "128Mi", "500m", "512Mi"),
+        "service": {"port": KUBE_STATE_METRICS_PORT},
+    }
+
+
+_POD_SECURITY = {
+    "podSecurityContext": {
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "runAsGroup": 10001,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    },
+    "securityContext": {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+    },
+}
+_UNUSED_PORTS = ("jaeger-compact", "jaeger-thrift", "jaeger-grpc", "zipkin")
+
+
+def _collector_common(name: str) -> dict[str, Any]:
+    return {
+        "mode": "deployment",
+        "fullnameOverride": name,
+        "image": {"repository": COLLECTOR_IMAGE},
+        "command": {"name": COLLECTOR_COMMAND},
+        "serviceAccount": {"create": True, "name": name},
+        "priorityClassName": "system-cluster-critical",
+        **_on_system_nodes(),
+        **_POD_SECURITY,
+    }
+
+
+def _extensions(region: str) -> dict[str, Any]:
+    return {
+        "health_check": {"endpoint": "${env:MY_POD_IP}:13133"},
+        "sigv4auth": {"region": region, "service": "aps"},
+    }
+
+
+_PROCESSORS = {
+    "memory_limiter": {"check_interval": "5s", "limit_percentage": 80, "spike_limit_percentage": 25},
+    "batch": {"send_batch_size": 8192, "timeout": "5s"},
+}
+_PIPELINE_PROCESSORS = ["memory_limiter", "batch"]
+
+
+def remote_write_exporter(remote_write_url: pulumi.Input[str], *, cluster_name: str) -> dict[str, Any]:
+    return {
+        "endpoint": remote_write_url,
+        "auth": {"authenticator": "sigv4auth"},
+        "external_labels": {"cluster": cluster_name},
+        "timeout": "30s",
+    }
+
+
+def gateway_values(
+    *, region: str, cluster_name: str, remote_write_url: pulumi.Input[str], log_group_name: str
+) -> dict[str, Any]:
+    """The OTLP gateway: stateless, so two replicas behind one Service, spread over nodes and zones."""
+    selector = {"app.kubernetes.io/instance": GATEWAY}
+    return {
+        **_collector_common(GATEWAY),
+        "replicaCount": 2,
+        "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
+        "affinity": {
+            "podAntiAffinity": {
+                "preferredDuringSchedulingIgnoredDuringExecution": [
+                    {
+                        "weight": 100,
+                        "podAffinityTerm": {
+                            "topologyKey": "kubernetes.io/hostname",
+                            "labelSelector": {"matchLabels": selector},
+                        },
+                    }
+                ]
+            }
+        },
+        "topologySpreadConstraints": [
+            {
+                "maxSkew": 1,
+                "topologyKey": "topology.kubernetes.io/zone",
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": selector},
+            }
+        ],
+        "resources": _resources("200m", "256Mi", "1", "1Gi"),
+        "podAnnotations": {"prometheus.io/scrape": "true", "prometheus.io/port": str(COLLECTOR_METRICS_PORT)},
+        "ports": {
+            "otlp": {"enabled": True, "containerPort": OTLP_GRPC_PORT, "servicePort": OTLP_GRPC_PORT, "hostPort": 0},
+            "otlp-http": {
+                "enabled": True,
+                "containerPort": OTLP_HTTP_PORT,
+                "servicePort": OTLP_HTTP_PORT,
+                "hostPort": 0,
+            },
+            **{port: {"enabled": False} for port in _UNUSED_PORTS},
+        },
+        "config": {
+            "extensions": _extensions(region),
+            "receivers": {
+                "otlp": {
+                    "protocols": {
+                        "grpc": {"endpoint": f"${{env:MY_POD_IP}}:{OTLP_GRPC_PORT}"},
+                        "http": {"endpoint": f"${{env:MY_POD_IP}}:{OTLP_HTTP_PORT}"},
+                    }
+                }
+            },
+            "processors": _PROCESSORS,
+            "exporters": {
+                "prometheusremotewrite": remote_write_exporter(remote_write_url, cluster_name=cluster_name),
+                "awsxray": {"region": region},
+                "awscloudwatchlogs": {
+                    "region": region,
+                    "log_group_name": log_group_name,
+                    "log_stream_name": OTLP_LOG_STREAM,
+                },
+            },
+            "service": {
+                "extensions": ["health_check", "sigv4auth"],
+                "pipelines": {
+                    "metrics": {
+                        "receivers": ["otlp"],
+                        "processors": _PIPELINE_PROCESSORS,
+                        "exporters": ["prometheusremotewrite"],
+                    },
+                    "traces": {"receivers": ["otlp"], "processors": _PIPELINE_PROCESSORS, "exporters": ["awsxray"]},
+                    "logs": {
+                        "receivers": ["otlp"],
+                        "processors": _PIPELINE_PROCESSORS,
+                        "exporters": ["awscloudwatchlogs"],
+                    },
+                },
+            },
+        },
+    }
+
+
+def scraper_values(*, region: str, cluster_name: str, remote_write_url: pulumi.Input[str]) -> dict[str, Any]:
+    """The Prometheus scraper: one replica (two would scrape and write every series twice)."""
+    return {
+        **_collector_common(SCRAPER),
+        "replicaCount": 1,
+        "resources": _resources("200m", "512Mi", "1", "2Gi"),
+        "clusterRole": {"create": True, "rules": SCRAPER_RBAC_RULES},
+        "ports": {
+            "otlp": {"enabled": False},
+            "otlp-http": {"enabled": False},
+            **{port: {"enabled": False} for port in _UNUSED_PORTS},
+            "metrics": {
+                "enabled": True,
+                "containerPort": COLLECTOR_METRICS_PORT,
+                "servicePort": COLLECTOR_METRICS_PORT,
+            },
+        },
+        "config": {
+            "extensions": _extensions(region),
+            "receivers": {
+                "prometheus": {
+                    "config": {
+                        "global": {"scrape_interval": SCRAPE_INTERVAL, "scrape_timeout": "10s"},
+                        "scrape_configs": scrape_configs(),
+                    }
+                }
+            },
+            "processors": _PROCESSORS,
+            "exporters": {
+                "prometheusremotewrite": remote_write_exporter(remote_write_url, cluster_name=cluster_name),
+            },
+            "service": {
+                "extensions": ["health_check", "sigv4auth"],
+                "pipelines": {
+                    "metrics": {
+                        "receivers": ["prometheus"],
+                        "processors": _PIPELINE_PROCESSORS,
+                        "exporters": ["prometheusremotewrite"],
+                    },
+                    # The chart's default OTLP pipelines have no use here; null removes them from its defaults.
+                    "traces": None,
+                    "logs": None,
+                },
+            },
+        },
+    }
+
+
+SCRAPER_RBAC_RULES: list[dict[str, Any]] = [
+    {"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]},
+]
+"""What the Prometheus receiver's Kubernetes service discovery (pod and endpointslice roles) reads; nothing else."""
+
+
+def scrape_configs() -> list[dict[str, Any]]:
+    """Prometheus scrape jobs. `$` is doubled because the collector expands `${...}` in its configuration."""
+    ksm = f"{KUBE_STATE_METRICS}.{NAMESPACE}.svc.cluster.local:{KUBE_STATE_METRICS_PORT}"
+    annotation = "__meta_kubernetes_pod_annotation_prometheus_io_"
+    return [
+        {"job_name": "kube-state-metrics", "honor_labels": True, "static_configs": [{"targets": [ksm]}]},
+        {
+            "job_name": "karpenter",
+            "kubernetes_sd_configs": [{"role": "endpointslice", "namespaces": {"names": [karpenter.NAMESPACE]}}],
+            "relabel_configs": [
+                {
+                    "action": "keep",
+                    "source_labels": ["__meta_kubernetes_service_name", "__meta_kubernetes_endpointslice_port_name"],
+                    "regex": f"{KARPENTER_SERVICE};{KARPENTER_METRICS_PORT_NAME}",
+                },
+                {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
+            ],
+        },
+        {
+            "job_name": "otel-scraper",
+            "static_configs": [{"targets": [f"${{env:MY_POD_IP}}:{COLLECTOR_METRICS_PORT}"]}],
+        },
+        {
+            "job_name": "kubernetes-pods",
+            "kubernetes_sd_configs": [{"role": "pod"}],
+            "relabel_configs": [
+                {"action": "keep", "source_labels": [f"{annotation}scrape"], "regex": "true"},
+                {
+                    "action": "drop",
+                    "source_labels": ["__meta_kubernetes_pod_phase"],
+                    "regex": "Pending|Succeeded|Failed",
+                },
+                {"source_labels": [f"{annotation}scheme"], "regex": "(https?)", "target_label": "__scheme__"},
+                {"source_labels": [f"{annotation}path"], "regex": "(.+)", "target_label": "__metrics_path__"},
+                {
+                    "source_labels": ["__meta_kubernetes_pod_ip", f"{annotation}port"],
+                    "regex": r"(.+);(\d+)",
+                    "replacement": "$$1:$$2",
+                    "target_label": "__address__",
+                },
+                {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
+                {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
+                {"source_labels": ["__meta_kubernetes_pod_label_app_kubernetes_io_name"], "target_label": "app"},
+            ],
+        },
+    ]
