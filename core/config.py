@@ -18,32 +18,24 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.artifacts.config import ArtifactsConfig, parse_artifacts
+from components.ci.config import CiConfig, parse_ci
 from components.cluster.config import ClusterConfig, parse_cluster
 from components.database.config import DatabaseConfig, parse_database
+from components.delivery.config import DeliveryConfig, parse_delivery
+from components.edge.config import EdgeConfig, parse_edge
+from components.identity.config import IdentityConfig, parse_identity
+from components.identity_center.config import IdentityCenterConfig, parse_identity_center
 from components.network.config import NetworkConfig, check_address_plan, parse_network
 from components.nodepools.config import KarpenterConfig, parse_karpenter
+from components.observability.config import ObservabilityConfig, parse_observability
+from components.organization.config import OrganizationConfig, parse_organization
 from components.workloads.config import WorkloadsConfig, parse_workloads
 from core.environments import ACCOUNT_ID, ENVIRONMENTS, WORKLOAD_ENVIRONMENTS
-from core.sections.organization import (
-    ArtifactsConfig,
-    CiConfig,
-    IdentityCenterConfig,
-    IdentityConfig,
-    OrganizationConfig,
-    parse_artifacts,
-    parse_ci,
-    parse_identity,
-    parse_identity_center,
-    parse_organization,
-)
-from core.sections.platform_services import (
-    DeliveryConfig,
-    EdgeConfig,
-    ObservabilityConfig,
-    parse_delivery,
-    parse_edge,
-    parse_observability,
-)
+from core.loading import Problems as LoadingProblems
+from core.loading import validate
+from core.profiles import EnvironmentProfile, Profiles
+from core.schema import ValidationContext
 from core.validation import MISSING, ConfigError, Problems, Section
 
 PROJECT = "aws-platform"
@@ -94,6 +86,7 @@ class StackConfig:
     """Name of the CI deployer role in every account (exempt from the data-protection SCP's PAB rule)."""
     previewer_role_name: str
     break_glass_role_name: str
+    environments: Mapping[str, EnvironmentProfile] = field(default_factory=dict)
     network: NetworkConfig | None = None
     cluster: ClusterConfig | None = None
     karpenter: KarpenterConfig | None = None
@@ -186,27 +179,25 @@ def _workload_sections(
     region: str | None,
     plan: Mapping[str, ipaddress.IPv4Network],
     account_id: str | None,
+    context: ValidationContext,
 ) -> dict[str, Any]:
     """The sections of an environment stack (prod, stg, sandbox), each parsed and cross-checked."""
     out: dict[str, Any] = {}
-    addon_table = top.raw("addonVersions")
-    parsers: dict[str, Callable[[Section], Any]] = {
-        "network": lambda s: parse_network(s, environment=environment, region=region, plan=plan),
-        "cluster": lambda s: parse_cluster(
-            s, top, environment=environment, account_id=account_id, addon_table=addon_table
-        ),
-        "karpenter": lambda s: parse_karpenter(s, environment=environment),
+    parsers: dict[str, Callable[..., Any]] = {
+        "network": parse_network,
+        "cluster": parse_cluster,
+        "karpenter": parse_karpenter,
         "workloads": parse_workloads,
-        "database": lambda s: parse_database(s, environment=environment),
-        "identity": lambda s: parse_identity(s, environment=environment, account_id=account_id),
-        "edge": lambda s: parse_edge(s, environment=environment),
+        "database": parse_database,
+        "identity": parse_identity,
+        "edge": parse_edge,
         "observability": parse_observability,
-        "delivery": lambda s: parse_delivery(s, environment=environment),
+        "delivery": parse_delivery,
     }
     for key, parser in parsers.items():
         sec = top.obj(key)
         if sec is not None:
-            out[key] = parser(sec)
+            out[key] = parser(sec, context=context, top=top)
     database, workloads = out.get("database"), out.get("workloads")
     if database is not None and workloads is not None and database.app.namespace not in workloads.namespaces:
         top.bad(
@@ -217,10 +208,10 @@ def _workload_sections(
     return out
 
 
-def _shared_sections(top: Section, account_id: str | None) -> dict[str, Any]:
+def _shared_sections(top: Section, context: ValidationContext) -> dict[str, Any]:
     """The sections of the shared-services stack (organization, Identity Center, CI identity, artifacts)."""
-    parsers: dict[str, Callable[[Section], Any]] = {
-        "organization": lambda s: parse_organization(s, stack_account=account_id),
+    parsers: dict[str, Callable[..., Any]] = {
+        "organization": parse_organization,
         "identityCenter": parse_identity_center,
         "ci": parse_ci,
         "artifacts": parse_artifacts,
@@ -229,7 +220,7 @@ def _shared_sections(top: Section, account_id: str | None) -> dict[str, Any]:
     for key, parser in parsers.items():
         sec = top.obj(key)
         if sec is not None:
-            out[key] = parser(sec)
+            out[key] = parser(sec, context=context, top=top)
     return out
 
 
@@ -240,6 +231,7 @@ def _shared_sections(top: Section, account_id: str | None) -> dict[str, Any]:
 def parse(raw: Mapping[str, str], *, stack: str, project: str = PROJECT) -> StackConfig:
     """Parse a stack's raw configuration (fully qualified key -> raw string) into a `StackConfig`."""
     problems = Problems()
+    new_problems = LoadingProblems()
     if not _STACK_NAME.match(stack):
         problems.add("<stack name>", stack, "2-20 characters: lowercase letters, digits and hyphens")
     own = _split_namespaces(raw, project, problems)
@@ -278,16 +270,43 @@ def parse(raw: Mapping[str, str], *, stack: str, project: str = PROJECT) -> Stac
     else:
         plan = check_address_plan(top, plan_raw)
 
+    profiles: dict[str, EnvironmentProfile] = {}
+    table = validate(
+        Profiles, {"environments": top.raw("environments")}, context=ValidationContext(), project=project,
+        problems=new_problems,
+    )  # fmt: skip
+    if table is not None:
+        profiles = dict(table.environments)
     workload_keys = ("network", "cluster", "karpenter", "workloads", "database", "identity", "edge", "observability",
                      "delivery")  # fmt: skip
     shared_keys = ("organization", "identityCenter", "ci", "artifacts")
     sections: dict[str, Any] = {}
     if environment in WORKLOAD_ENVIRONMENTS:
-        sections = _workload_sections(top, environment or "", region, plan, valid_account)
+        context = ValidationContext(
+            stack=stack,
+            environment=environment,
+            profile=profiles.get(environment or ""),
+            profiles=profiles,
+            region=region,
+            account_id=valid_account,
+            address_plan=plan,
+            addon_versions=top.raw("addonVersions"),
+        )
+        sections = _workload_sections(top, environment or "", region, plan, valid_account, context)
         _refuse(top, environment, shared_keys)
     elif environment == "shared-services":
         top.raw("addonVersions")  # project-wide, unused by stacks without a cluster
-        sections = _shared_sections(top, valid_account)
+        context = ValidationContext(
+            stack=stack,
+            environment=environment,
+            profile=profiles.get(environment or ""),
+            profiles=profiles,
+            region=region,
+            account_id=valid_account,
+            address_plan=plan,
+            addon_versions=top.raw("addonVersions"),
+        )
+        sections = _shared_sections(top, context)
         _refuse(top, environment, workload_keys)
     else:
         top.raw("addonVersions")
@@ -310,6 +329,8 @@ def parse(raw: Mapping[str, str], *, stack: str, project: str = PROJECT) -> Stac
                 "roles other than the CI deployer (the identity component gives it its own access entry)",
             )
     top.finish()
+    for problem in new_problems.items:
+        problems.add(problem.path, problem.value, problem.allowed)
     problems.raise_if_any(stack)
 
     assert environment
@@ -338,6 +359,7 @@ def parse(raw: Mapping[str, str], *, stack: str, project: str = PROJECT) -> Stac
         deployer_role_name=str(roles["deployerRoleName"]),
         previewer_role_name=str(roles["previewerRoleName"]),
         break_glass_role_name=str(roles["breakGlassRoleName"]),
+        environments=profiles,
         network=sections.get("network"),
         cluster=cluster,
         karpenter=sections.get("karpenter"),

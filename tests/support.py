@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from pydantic import BaseModel
 
 from core.config import StackConfig, parse
 from core.context import StackContext
@@ -22,7 +23,14 @@ from offline.stackfiles import ROOT, read_stack
 def stack_config(stack: str, **changes: Any) -> StackConfig:
     sf = read_stack(stack)
     cfg = parse(sf.config, stack=sf.stack, project=sf.project)
-    return dataclasses.replace(cfg, **changes) if changes else cfg
+    return replace(cfg, **changes) if changes else cfg
+
+
+def replace(config: Any, **changes: Any) -> Any:
+    """A copy of a config object (a frozen dataclass or a frozen pydantic model) with `changes` applied unvalidated."""
+    if isinstance(config, BaseModel):
+        return config.model_copy(update=changes)
+    return dataclasses.replace(config, **changes)
 
 
 def build(cfg: StackConfig, body: Callable[[StackContext, pulumi.ResourceOptions], Any]) -> Resources:

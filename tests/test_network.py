@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 from functools import cache
 
@@ -11,7 +10,7 @@ import pytest
 
 from components.network.component import Network, NetworkArgs
 from core.context import StackContext
-from tests.support import Resources, build, ids, stack_config
+from tests.support import Resources, build, ids, replace, stack_config
 
 SUBNET = "aws:ec2/subnet:Subnet"
 NAT = "aws:ec2/natGateway:NatGateway"
@@ -27,7 +26,7 @@ EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 def network_for(stack: str, **network_changes: object) -> Resources:
     cfg = stack_config(stack)
     assert cfg.network is not None
-    net_cfg = dataclasses.replace(cfg.network, **network_changes) if network_changes else cfg.network
+    net_cfg = replace(cfg.network, **network_changes) if network_changes else cfg.network
 
     def body(ctx: StackContext, opts: pulumi.ResourceOptions) -> None:
         Network("network", NetworkArgs(ctx=ctx, config=net_cfg, cluster_name=cfg.cluster_name), opts=opts)

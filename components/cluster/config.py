@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.environments import ROLE_ARN, STRICT_ENVIRONMENTS
+from core.schema import ValidationContext
 from core.validation import MISSING, Section
 
 SUPPORTED_KUBERNETES_VERSIONS = ("1.34", "1.35", "1.36")
@@ -138,9 +139,8 @@ def _addon_versions(top: Section, version: str, table: Any) -> dict[str, str] | 
     return {addon: str(pins[addon]) for addon in EKS_ADDONS} if ok else None
 
 
-def parse_cluster(
-    sec: Section, top: Section, *, environment: str, account_id: str | None, addon_table: Any
-) -> ClusterConfig | None:
+def parse_cluster(sec: Section, *, context: ValidationContext, top: Section) -> ClusterConfig | None:
+    environment, account_id, addon_table = context.environment or "", context.account_id, context.addon_versions
     version = sec.string(
         "kubernetesVersion", default=DEFAULT_KUBERNETES_VERSION, allowed='a Kubernetes minor version such as "1.34"'
     )

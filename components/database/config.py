@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from core.environments import STRICT_ENVIRONMENTS
+from core.schema import ValidationContext
 from core.validation import Section
 
 ENGINE_VERSIONS = ("15", "16", "17")
@@ -155,7 +156,8 @@ def _parse_alarms(sec: Section) -> Alarms | None:
     )
 
 
-def parse_database(sec: Section, *, environment: str) -> DatabaseConfig | None:
+def parse_database(sec: Section, *, context: ValidationContext, top: Section) -> DatabaseConfig | None:
+    environment = context.environment or ""
     version = sec.choice("engineVersion", ENGINE_VERSIONS)
     instance_class = sec.string("instanceClass", allowed="an RDS instance class such as db.m7g.large")
     storage = sec.integer("allocatedStorageGiB", allowed="initial gp3 storage in GiB, 20-65536")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from components.cluster.config import architecture_of_instance_type
 from components.nodepools import karpenter
 from core.ec2types import sizes_by_family
+from core.schema import ValidationContext
 from core.validation import Section
 
 ARCHITECTURES = ("amd64", "arm64")
@@ -153,7 +154,8 @@ def _parse_budgets(sec: Section) -> tuple[Budget, ...] | None:
     return tuple(budgets) if ok else None
 
 
-def parse_karpenter(sec: Section, *, environment: str) -> KarpenterConfig | None:
+def parse_karpenter(sec: Section, *, context: ValidationContext, top: Section) -> KarpenterConfig | None:
+    environment = context.environment or ""
     version = sec.string("version", allowed='a Karpenter 1.x release such as "1.14.1"')
     alias = sec.string("amiAlias", allowed="an AMI alias such as al2023@v20260903")
     create_slr = sec.boolean("createSpotServiceLinkedRole")

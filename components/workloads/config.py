@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.schema import ValidationContext
 from core.validation import Section
 
 _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -99,7 +100,7 @@ def _parse_namespace(sec: Section, name: str) -> NamespaceConfig | None:
     )
 
 
-def parse_workloads(sec: Section) -> WorkloadsConfig | None:
+def parse_workloads(sec: Section, *, context: ValidationContext, top: Section) -> WorkloadsConfig | None:
     chart = sec.string("vpaChartVersion", allowed='the Fairwinds vpa chart version, e.g. "4.11.0"')
     ns_sec = sec.obj("namespaces", default={})
     namespaces: dict[str, NamespaceConfig] = {}
