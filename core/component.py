@@ -26,11 +26,18 @@ class PlatformComponent(pulumi.ComponentResource):
     component_name: str
 
     def __init__(
-        self, type_: str, name: str, opts: pulumi.ResourceOptions | None = None, *, legacy_aliases: bool = True
+        self,
+        type_: str,
+        name: str,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        legacy_aliases: bool = True,
+        moved_from: tuple[str, str] | None = None,
     ) -> None:
         super().__init__(type_, name, None, opts)
         self.component_name = name
         self._legacy_aliases = legacy_aliases
+        self._moved_from = moved_from
 
     def child_name(self, key: str) -> str:
         """The logical name of the child `key`: `<component>-<key>`."""
@@ -48,9 +55,18 @@ class PlatformComponent(pulumi.ComponentResource):
         """Options of the child `key`: parented here, aliased to its pre-prefix name, plus the given options."""
         return pulumi.ResourceOptions(
             parent=self,
-            aliases=[pulumi.Alias(name=key)] if self._legacy_aliases else None,
+            aliases=self._child_aliases(key) if self._legacy_aliases else None,
             provider=provider,
             protect=protect,
             depends_on=list(depends_on) or None,
             **options,
         )
+
+    def _child_aliases(self, key: str) -> list[pulumi.Alias]:
+        if self._moved_from is None:
+            return [pulumi.Alias(name=key)]
+        # The child used to belong to another component (type, name) at the stack's root: alias both of its former
+        # names there, `<old component>-<key>` and the bare `key` of the first layout.
+        old_type, old_name = self._moved_from
+        old_parent = f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{old_type}::{old_name}"
+        return [pulumi.Alias(name=f"{old_name}-{key}", parent=old_parent), pulumi.Alias(name=key, parent=old_parent)]

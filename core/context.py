@@ -9,8 +9,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from core.config import StackConfig
 from core.naming import Namer
+from core.settings import CommonConfig as StackConfig
 from core.tags import common_tags
 
 _PARTITIONS = (("cn-", "aws-cn", "amazonaws.com.cn"), ("us-gov-", "aws-us-gov", "amazonaws.com"))

@@ -196,8 +196,8 @@ def _path(root: str, loc: Sequence[Any], relative: str = "") -> str:
         else:
             text += part if text.endswith((":", ".")) or not text else f".{part}"
     if relative:
-        text += relative if relative.startswith("[") else f".{relative}"
-    return text
+        text += relative if relative.startswith("[") or text.endswith((":", ".")) else f".{relative}"
+    return text.rstrip(".")
 
 
 _GENERIC = {
@@ -289,18 +289,3 @@ def _describe(model: type[BaseModel], loc: Sequence[Any]) -> str:
             if loc[-1] in (name, f.alias) and f.description:
                 return f.description.split("\n")[0].rstrip(".")
     return "a value"
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# Bridge for the hand-written section parsers still being converted (core/validation.Section)
-
-
-def parse_section(model: type[M], sec: Any, context: ValidationContext) -> M | None:
-    """Validate the object a legacy `Section` holds with `model`, recording problems under the section's path."""
-    sec.seen |= set(sec.data)
-    try:
-        return model.model_validate(dict(sec.data), context={"platform": context})
-    except ValidationError as err:
-        for problem in translate(err, model, f"{sec.path}."):
-            sec.problems.add(problem.path, problem.value, problem.allowed)
-        return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from core.config import StackConfig
+from core.settings import CommonConfig as StackConfig
 
 
 @dataclass(frozen=True)

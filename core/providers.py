@@ -5,8 +5,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from core.config import StackConfig
 from core.context import partition_of
+from core.settings import CommonConfig as StackConfig
 from core.tags import common_tags
 
 

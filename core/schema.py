@@ -155,3 +155,16 @@ def _int(value: Any) -> Any:
 
 Int = Annotated[int, BeforeValidator(_int)]
 """An integer (also as the digit string the engine passes); never a boolean or a fraction."""
+
+
+_CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+
+
+def _chart_version(value: Any) -> Any:
+    if not isinstance(value, str) or not _CHART_VERSION.match(value):
+        raise ValueError('a chart version such as "1.2.3" (quote it in YAML)')
+    return value
+
+
+ChartVersion = Annotated[str, BeforeValidator(_chart_version)]
+"""A Helm chart version, exactly as published (major.minor.patch); vendor/ must hold its artefacts."""

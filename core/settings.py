@@ -106,6 +106,11 @@ class CommonConfig(Model):
         return self._stack
 
     @property
+    def protect_stateful(self) -> bool:
+        """Pulumi `protect` on stateful resources (databases, KMS keys, log groups, state buckets)."""
+        return self.protect_stateful_resources
+
+    @property
     def profile(self) -> EnvironmentProfile:
         return self.environments[self.environment]
 

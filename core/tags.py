@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from core.config import RESERVED_TAG_KEYS, StackConfig
+from core.settings import RESERVED_TAG_KEYS
+from core.settings import CommonConfig as StackConfig
 
 REQUIRED_TAG_KEYS = ("Project", "Environment", "Owner", "CostCenter", "ManagedBy")
 """Tags the policy pack requires on every taggable resource."""

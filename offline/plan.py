@@ -5,7 +5,8 @@
     python -m offline.plan --json plan.json   # also write every resource as JSON
 
 For each stack it prints the resource tree grouped by component, the count per resource type, the stack's exports
-and the verdict of every policy in the CrossGuard pack (`policy/`, configured by `policy/config/<stack>.json`).
+and the verdict of every policy in the CrossGuard pack (`policy/`, configured from the stack's environment profile:
+offline/policy_config.py).
 Exit status: 0 when every stack renders and passes every mandatory policy, 1 on a mandatory policy violation, 2 on a
 bad stack or policy configuration, or a program the Pulumi engine would refuse (printed as a message, without a
 traceback).
@@ -26,10 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from core.config import ConfigError, parse
+from core.loading import ConfigError
 from offline.mocks import EngineRuleError, Recorded, run_under_mocks
 from offline.policies import PolicyConfigError, Verdict, check, print_verdict
-from offline.stackfiles import ROOT, StackFile, StackFileError, read_stack, stack_names
+from offline.stackfiles import ROOT, StackFile, StackFileError, parse_stack_file, read_stack, stack_names
 
 PROGRAM = ROOT / "__main__.py"
 
@@ -66,7 +67,7 @@ def render(stack: str, *, program: Path = PROGRAM, stack_file: StackFile | None 
     Raises `ConfigError` (before anything runs) when the stack's configuration is invalid.
     """
     sf = stack_file or read_stack(stack)
-    cfg = parse(sf.config, stack=sf.stack, project=sf.project)  # fail fast, with the parser's message
+    cfg = parse_stack_file(sf.stack, sf)  # fail fast, with the parser's message
     run = run_under_mocks(
         lambda: runpy.run_path(str(program), run_name="__main__"),
         project=sf.project,

@@ -9,11 +9,9 @@ CLI does.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -72,15 +70,11 @@ class PolicyConfigError(ValueError):
     pass
 
 
-def config_path(stack: str) -> Path:
-    return POLICY_DIR / "config" / f"{stack}.json"
-
-
 def load_config(stack: str) -> dict[str, Any]:
-    path = config_path(stack)
-    if not path.exists():
-        raise PolicyConfigError(f"no policy config {path.relative_to(ROOT)} for stack {stack!r}")
-    return json.loads(path.read_text())
+    """The stack's policy configuration, derived from its environment profile (offline/policy_config.py)."""
+    from offline.policy_config import for_stack
+
+    return for_stack(stack)
 
 
 def resolve_config(raw: Mapping[str, Any], policies: Sequence[Policy] = ALL) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -222,7 +216,7 @@ def check(stack: str, resources: Iterable[Recorded], config: Mapping[str, Any] |
 
 
 def print_verdict(verdict: Verdict, out: Any) -> None:
-    out.write(f"\n  policy verdicts ({PACK_NAME}, config policy/config/{verdict.stack}.json):\n")
+    out.write(f"\n  policy verdicts ({PACK_NAME}, config from the {verdict.stack} profile):\n")
     for policy in ALL:
         level = verdict.levels[policy.name]
         found = verdict.by_policy(policy.name)

@@ -1,4 +1,5 @@
-"""Read Pulumi.yaml and Pulumi.<stack>.yaml the way the Pulumi CLI does, without the CLI.
+"""Read Pulumi.yaml and Pulumi.<stack>.yaml the way the Pulumi CLI does, without the CLI (YAML 1.2 scalars, see
+core/yamlfile.py), refusing duplicate keys the CLI would silently collapse.
 
 The result is exactly what the engine hands the program at run time: fully qualified keys mapped to strings
 (objects and lists as JSON text), project-level values and defaults applied where the stack sets nothing. Encrypted
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from core import yamlfile
+from stacks.config import StackConfig, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_PLACEHOLDER = "offline-placeholder-secret"
@@ -34,7 +36,10 @@ class StackFile:
 
 
 def project_file(root: Path = ROOT) -> dict[str, Any]:
-    return yaml.safe_load((root / "Pulumi.yaml").read_text())
+    try:
+        return yamlfile.load_file(root / "Pulumi.yaml")
+    except yamlfile.YamlError as err:
+        raise StackFileError(str(err)) from None
 
 
 def stack_names(root: Path = ROOT) -> list[str]:
@@ -81,9 +86,9 @@ def read_stack(stack: str, root: Path = ROOT) -> StackFile:
         known = ", ".join(stack_names(root))
         raise FileNotFoundError(f"no stack file {path.name}; stacks in this project: {known}")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise StackFileError(f"{path.name} is not valid YAML: {err}") from None
+        data = yamlfile.load_file(path) or {}
+    except yamlfile.YamlError as err:
+        raise StackFileError(str(err)) from None
     stack_config: dict[str, Any] = data.get("config") or {}
 
     merged = _project_values(project)
@@ -115,3 +120,12 @@ def missing_declared_keys(stack: str, root: Path = ROOT) -> list[str]:
         if "value" not in decl and "default" not in decl and _qualify(name, key) not in sf.config:
             missing.append(key)
     return missing
+
+
+def parse_stack_file(stack: str, stack_file: StackFile | None = None) -> StackConfig:
+    """A stack's configuration, read as `pulumi` would and checked as the program does, including the checks only a
+    look at the stack file itself allows (organisation-wide keys it must not set; secrets redacted)."""
+    sf = stack_file or read_stack(stack)
+    return parse(
+        sf.config, stack=sf.stack, project=sf.project, stack_file_keys=sf.stack_keys, secret_keys=sf.secret_keys
+    )

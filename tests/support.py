@@ -13,17 +13,32 @@ from typing import Any
 import pulumi
 from pydantic import BaseModel
 
-from core.config import StackConfig, parse
 from core.context import StackContext
 from core.providers import aws_provider
 from offline.mocks import MockRun, Recorded, run_under_mocks
 from offline.stackfiles import ROOT, read_stack
+from stacks.config import EnvironmentConfig, SharedServicesConfig, StackConfig, parse
 
 
-def stack_config(stack: str, **changes: Any) -> StackConfig:
+def any_config(stack: str, **changes: Any) -> StackConfig:
+    """The parsed configuration of any stack of the repository, with `changes` applied unvalidated."""
     sf = read_stack(stack)
     cfg = parse(sf.config, stack=sf.stack, project=sf.project)
     return replace(cfg, **changes) if changes else cfg
+
+
+def stack_config(stack: str, **changes: Any) -> EnvironmentConfig:
+    """The configuration of an environment stack (profile kind `workload`)."""
+    cfg = any_config(stack, **changes)
+    assert isinstance(cfg, EnvironmentConfig), f"{stack} is not an environment stack"
+    return cfg
+
+
+def shared_config(**changes: Any) -> SharedServicesConfig:
+    """The configuration of the shared-services stack."""
+    cfg = any_config("shared-services", **changes)
+    assert isinstance(cfg, SharedServicesConfig)
+    return cfg
 
 
 def replace(config: Any, **changes: Any) -> Any:
@@ -100,7 +115,7 @@ def copy_project(dest: Path, stacks: Iterable[str]) -> None:
     """A runnable copy of the program, its policy pack and the given stack files, to break on purpose."""
     for name in ("Pulumi.yaml", "__main__.py", *(f"Pulumi.{s}.yaml" for s in stacks)):
         shutil.copy(ROOT / name, dest / name)
-    for package in ("core", "components", "offline", "policy"):
+    for package in ("core", "components", "stacks", "offline", "policy"):
         shutil.copytree(ROOT / package, dest / package, ignore=shutil.ignore_patterns("__pycache__", "venv"))
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from components.cluster.component import CONTROL_PLANE_TO_NODE_PORTS
 from components.cluster.config import EKS_ADDONS
 from offline.mocks import Recorded
 from offline.plan import Plan
@@ -218,6 +219,22 @@ def test_addons_are_pinned_from_config_and_ordered_around_the_nodes(plans: dict[
         assert addons[early].urn in node_group.dependencies
     for late in ("coredns", "aws-ebs-csi-driver", "metrics-server"):
         assert node_group.urn in addons[late].dependencies
+
+
+@pytest.mark.parametrize("stack", WORKLOAD_STACKS)
+def test_system_nodes_wait_for_their_security_group_rules(plans: dict[str, Plan], stack: str) -> None:
+    """Nodes join only with egress and serve webhooks only with the control-plane rules; what waits for the cluster's
+    `ready` (the node group) therefore waits for the rules too, and a destroy removes the rules after the nodes."""
+    plan = plans[stack]
+    node_group = plan.one(NODE_GROUP)
+    rules = [
+        r
+        for r in plan.resources
+        if r.type in (INGRESS, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+        and r.parent == node_group.parent
+    ]
+    assert len(rules) == len(CONTROL_PLANE_TO_NODE_PORTS) + 4  # node to node, nodes to API, two egress rules
+    assert {r.urn for r in rules} <= set(node_group.dependencies)
 
 
 def _config(addon: Recorded) -> dict[str, Any]:

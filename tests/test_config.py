@@ -6,11 +6,14 @@ import json
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from components.cluster.config import EKS_ADDONS, architecture_of_instance_type
 from components.network.config import REQUIRED_INTERFACE_ENDPOINTS
-from core.config import LOG_RETENTION_DAYS, ConfigError, StackConfig, decode, parse
+from core.loading import ConfigError, decode
+from core.settings import LOG_RETENTION_DAYS
 from offline.stackfiles import read_stack, stack_names
+from stacks.config import EnvironmentConfig, SharedServicesConfig, StackConfig, parse
 
 P = "aws-platform"
 _DELETE = object()
@@ -44,13 +47,26 @@ def raw_config(stack: str, changes: dict[str, Any] | None = None) -> dict[str, s
     return raw
 
 
-def parse_stack(stack: str, changes: dict[str, Any] | None = None) -> StackConfig:
+def parse_any(stack: str, changes: dict[str, Any] | None = None) -> StackConfig:
     return parse(raw_config(stack, changes), stack=stack)
+
+
+def parse_stack(stack: str, changes: dict[str, Any] | None = None) -> EnvironmentConfig:
+    """An environment stack's configuration (with `changes`)."""
+    cfg = parse_any(stack, changes)
+    assert isinstance(cfg, EnvironmentConfig)
+    return cfg
+
+
+def parse_shared(changes: dict[str, Any] | None = None) -> SharedServicesConfig:
+    cfg = parse_any("shared-services", changes)
+    assert isinstance(cfg, SharedServicesConfig)
+    return cfg
 
 
 def problems_of(stack: str, changes: dict[str, Any]) -> str:
     with pytest.raises(ConfigError) as err:
-        parse_stack(stack, changes)
+        parse_any(stack, changes)
     return str(err.value)
 
 
@@ -60,7 +76,7 @@ def problems_of(stack: str, changes: dict[str, Any]) -> str:
 
 @pytest.mark.parametrize("stack", stack_names())
 def test_every_stack_file_parses(stack: str) -> None:
-    cfg = parse_stack(stack)
+    cfg = parse_any(stack)
     assert cfg.stack == stack
     assert cfg.region in cfg.allowed_regions
     assert cfg.log_retention_days in LOG_RETENTION_DAYS
@@ -104,19 +120,20 @@ def test_instance_architecture(instance_type: str, arch: str) -> None:
 
 
 def test_vpc_cidrs_of_all_stacks_are_distinct() -> None:
-    cidrs = [cfg.network.vpc_cidr for s in stack_names() if (cfg := parse_stack(s)).network]
+    cidrs = [cfg.network.vpc_cidr for s in stack_names() if isinstance(cfg := parse_any(s), EnvironmentConfig)]
     assert len(cidrs) == len(set(cidrs)) == 3
 
 
-def test_shared_services_has_no_network() -> None:
-    cfg = parse_stack("shared-services")
-    assert cfg.network is None
-    assert cfg.cluster is None
+def test_shared_services_is_its_own_kind_without_environment_sections() -> None:
+    cfg = parse_shared()
+    assert not isinstance(cfg, EnvironmentConfig)
+    assert "network" not in SharedServicesConfig.model_fields
+    assert "organization" not in EnvironmentConfig.model_fields
 
 
 def test_parsed_config_is_frozen() -> None:
     cfg = parse_stack("prod")
-    with pytest.raises(AttributeError):
+    with pytest.raises(ValidationError, match="frozen"):
         cfg.region = "us-east-1"  # type: ignore[misc]
 
 
@@ -493,14 +510,14 @@ BAD_CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
     (
         "the same account for two environments",
         "shared-services",
-        {"organization.accounts.stg.id": "210987654321"},
-        [f"{P}:organization.accounts", "a different account"],
+        {"environments.stg.accountId": "210987654321"},
+        [f"{P}:environments.stg.accountId", '"210987654321"', "an account of its own"],
     ),
     (
         "member account equal to the management account",
         "shared-services",
-        {"organization.accounts.prod.id": "109876543210"},
-        [f"{P}:organization.accounts.prod.id", "management account"],
+        {"environments.prod.accountId": "109876543210"},
+        [f"{P}:accountId", '"109876543210"', "management account"],
     ),
     (
         "break-glass assigned nowhere",
@@ -603,7 +620,7 @@ BAD_CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
         {"delivery.gitops.path": "../other"},
         [f"{P}:delivery.gitops.path", '"../other"', "relative"],
     ),
-    ("edge section missing", "prod", {"edge": _DELETE}, [f"{P}:edge", "an object"]),
+    ("edge section missing", "prod", {"edge": _DELETE}, [f"{P}:edge", "missing"]),
 ]
 
 

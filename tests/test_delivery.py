@@ -14,9 +14,9 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.cluster.component import SYSTEM_TOLERATION_POD
 from components.delivery import component as delivery
-from core.sections.platform_services import DeliveryConfig, GitOpsSource
+from components.delivery.config import DeliveryConfig, GitOpsSource
+from core.kubernetes import SYSTEM_TOLERATION_POD
 from offline.mocks import Recorded
 from offline.plan import Plan
 from offline.stackfiles import ROOT
@@ -501,7 +501,7 @@ def test_prometheus_address_has_no_trailing_slash() -> None:
 
 def test_values_builders_are_pure_and_follow_the_flag() -> None:
     base = DeliveryConfig(
-        argocd_chart_version="9.5.4",
+        argoCdChartVersion="9.5.4",  # the field's alias: the type checker knows the model's constructor by it
         rollouts_chart_version="2.41.0",
         high_availability=False,
         gitops=GitOpsSource(repo_url="https://github.com/acme/gitops.git", path="clusters/x", target_revision="v1"),

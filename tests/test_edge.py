@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from components.cluster.component import SYSTEM_TOLERATION_POD
 from components.edge import spec
-from core.sections.platform_services import SSL_POLICIES, EdgeConfig
+from components.edge.config import SSL_POLICIES, EdgeConfig
+from core.kubernetes import SYSTEM_TOLERATION_POD
 from offline.mocks import Recorded
 from offline.plan import Plan
 from tests.conftest import WORKLOAD_STACKS

@@ -10,6 +10,7 @@ import pytest
 
 from components.network.component import Network, NetworkArgs
 from core.context import StackContext
+from core.handles import NetworkHandle
 from tests.support import Resources, build, ids, replace, stack_config
 
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -29,7 +30,12 @@ def network_for(stack: str, **network_changes: object) -> Resources:
     net_cfg = replace(cfg.network, **network_changes) if network_changes else cfg.network
 
     def body(ctx: StackContext, opts: pulumi.ResourceOptions) -> None:
-        Network("network", NetworkArgs(ctx=ctx, config=net_cfg, cluster_name=cfg.cluster_name), opts=opts)
+        # Annotated: the type checker proves the component satisfies the handle its consumers are typed against.
+        handle: NetworkHandle = Network(
+            "network", NetworkArgs(ctx=ctx, config=net_cfg, cluster_name=cfg.cluster_name), opts=opts
+        )
+        assert handle.cidr == net_cfg.vpc_cidr
+        assert tuple(handle.zones) == tuple(net_cfg.availability_zones)
 
     return build(cfg, body)
 

@@ -7,19 +7,19 @@ from typing import Any
 
 import pytest
 
+from components.ci import github as access
 from components.organization import scp
-from core import access
-from core.sections.organization import OrganizationConfig
+from components.organization.config import OrganizationConfig
 from offline.mocks import Recorded
 from offline.plan import Plan
 from tests.iam_data import statements
-from tests.support import stack_config
+from tests.support import shared_config
 
 SHARED = "shared-services"
 
 
 def org() -> OrganizationConfig:
-    cfg = stack_config(SHARED).organization
+    cfg = shared_config().organization
     assert cfg is not None
     return cfg
 
@@ -140,7 +140,7 @@ def test_condition_model_follows_iam_on_missing_keys() -> None:
 def test_region_scp_exempts_the_global_services_and_break_glass(plans: dict[str, Plan]) -> None:
     st, edge = statements(_scp(plans, "region-restriction"))
     assert set(scp.REQUIRED_GLOBAL_SERVICES) <= set(st["NotAction"])
-    allowed = sorted(stack_config(SHARED).allowed_regions)
+    allowed = sorted(shared_config().allowed_regions)
     assert st["Condition"]["StringNotEquals"]["aws:RequestedRegion"] == allowed
     # Only break-glass: the CI deployer needs no other region (global and us-east-1 edge actions are exempt).
     assert st["Condition"]["ArnNotLike"]["aws:PrincipalARN"] == ["arn:aws:iam::*:role/platform-break-glass"]
@@ -275,7 +275,7 @@ def test_developer_cannot_touch_iam_or_organizations_and_writes_only_in_sandbox(
 
 def test_groups_are_assigned_per_account_from_config(plans: dict[str, Plan]) -> None:
     plan = shared_plan(plans)
-    ic = stack_config(SHARED).identity_center
+    ic = shared_config().identity_center
     assert ic is not None
     assignments = plan.by_type("aws:ssoadmin/accountAssignment:AccountAssignment")
     expected = sum(len(ic.groups[n]) * len(ic.assignments[n]) for n in ic.assignments)
@@ -319,7 +319,7 @@ def test_deployers_trust_only_their_github_environment(plans: dict[str, Plan]) -
         assert _trust(previewer)["Condition"]["StringEquals"][sub] == (
             f"repo:acme/aws-platform:environment:{stack}-preview"
         )
-        expected = stack_config(SHARED).account_id if stack == SHARED else org().accounts[stack].id
+        expected = shared_config().account_id if stack == SHARED else org().accounts[stack].id
         assert account_of(plan, deployer) == expected
         assert deployer.inputs["name"] == "pulumi-deployer"
 
@@ -368,7 +368,7 @@ def test_state_backend_and_secrets_key(plans: dict[str, Plan]) -> None:
     key = plan.one("aws:kms/key:Key", "state-secrets")
     assert key.protect is True
     principals = json.dumps([st.get("Principal") for st in statements(json.loads(key.inputs["policy"]))])
-    for account in [stack_config(SHARED).account_id, *(a.id for k, a in org().accounts.items() if k != SHARED)]:
+    for account in [shared_config().account_id, *(a.id for k, a in org().accounts.items() if k != SHARED)]:
         assert f"arn:aws:iam::{account}:role/pulumi-deployer" in principals
     state_bucket = plan.one("aws:s3/bucket:Bucket", "state-state")
     assert state_bucket.inputs["bucket"] == plan.exports["stateBackend"]["bucket"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ import pytest
 
 from guardrails import ALL, BY_NAME, encryption, public_access, regions
 from offline.plan import Plan
-from offline.policies import PolicyConfigError, check, config_path, load_config, resolve_config
+from offline.policies import PolicyConfigError, check, load_config, resolve_config
 from offline.stackfiles import ROOT, project_file
 from tests.conftest import STACKS
 from tests.support import copy_project, offline_plan
@@ -129,20 +128,22 @@ def test_a_copy_deployed_to_a_region_outside_the_list_is_caught(tmp_path: Path) 
     assert '"ap-southeast-2"' in result.stdout
 
 
-def test_a_copy_with_an_unknown_policy_config_key_exits_2(tmp_path: Path) -> None:
-    copy_project(tmp_path, ["sandbox"])
-    path = tmp_path / "policy" / "config" / "sandbox.json"
-    raw = json.loads(path.read_text())
+def test_an_unknown_policy_config_key_is_refused() -> None:
+    raw = load_config("sandbox")
     raw["log-group-retention"]["minDay"] = 7
-    path.write_text(json.dumps(raw))
-    result = offline_plan(tmp_path, "--stack", "sandbox")
-    assert result.returncode == 2
-    assert "log-group-retention: unknown config keys ['minDay']" in result.stderr
-    assert "Traceback" not in result.stderr
+    with pytest.raises(PolicyConfigError, match=r"log-group-retention: unknown config keys \['minDay'\]"):
+        resolve_config(raw)
 
 
-def test_config_files_exist_for_every_stack() -> None:
-    assert {p.stem for p in config_path("x").parent.glob("*.json")} == set(STACKS)
+def test_policy_configs_follow_the_profiles() -> None:
+    """The thresholds differ between environments exactly as their profiles do."""
+    assert load_config("prod")["eks-endpoint-not-public"]["allowPublicEndpoint"] is False
+    assert load_config("stg")["eks-endpoint-not-public"]["allowPublicEndpoint"] is True
+    assert load_config("prod")["log-group-retention"]["minDays"] == 365
+    assert load_config("sandbox")["kms-key-rotation"]["minDeletionWindowDays"] == 7
+    assert load_config("sandbox")["rds-multi-az"] == "advisory"
+    assert "rds-multi-az" not in load_config("stg")
+    assert load_config("stg")["rds-deletion-protection"] == "advisory"
 
 
 def test_the_pack_assembles_and_serves() -> None:

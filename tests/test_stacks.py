@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from components.cluster.component import AFTER_NODES
 from core.tags import REQUIRED_TAG_KEYS
 from offline.mocks import Recorded
 from offline.plan import Plan
@@ -103,9 +104,9 @@ CLUSTER_BOUND = (
 
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)
 def test_everything_that_names_the_cluster_waits_for_it(plans: dict[str, Plan], stack: str) -> None:
-    """Pod Identity associations and access entries name the cluster by a plain string, so nothing orders them after
-    it unless they depend on it explicitly; without that a first `pulumi up` creates them while the cluster is still
-    being created, and they fail."""
+    """Pod Identity associations and access entries call the EKS API of the cluster; created while the cluster is still
+    being created, on a first `pulumi up`, they fail. They take the cluster handle's `name` Output, which resolves only
+    once the control plane exists, so each depends on it without a hand-written `depends_on`."""
     plan = plans[stack]
     cluster = plan.one("eks:index:Cluster")
     bound = [r for r in plan.resources if r.type in CLUSTER_BOUND]
@@ -124,3 +125,37 @@ def test_everything_that_names_the_cluster_waits_for_it(plans: dict[str, Plan], 
 
     late = [r.urn for r in bound if not waits_for_cluster(r, set())]
     assert late == []
+
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+@pytest.mark.parametrize("stack", WORKLOAD_STACKS)
+def test_every_helm_release_waits_for_the_system_nodes_and_add_ons(plans: dict[str, Plan], stack: str) -> None:
+    """Every controller is installed through the add-on block, which orders its release after `cluster.ready`: the
+    system node group (itself after the node security-group rules) and the add-ons that run after the nodes."""
+    plan = plans[stack]
+    ready = {plan.one("aws:eks/nodeGroup:NodeGroup").urn} | {
+        a.urn for a in plan.by_type("aws:eks/addon:Addon") if a.inputs["addonName"] in AFTER_NODES
+    }
+    assert len(ready) == 1 + len(AFTER_NODES)
+    releases = plan.by_type(RELEASE)
+    assert len(releases) >= 9
+    for release in releases:
+        assert ready <= set(release.dependencies), release.urn
+        assert release.provider_urn == plan.one("pulumi:providers:kubernetes").urn
+
+
+@pytest.mark.parametrize("stack", WORKLOAD_STACKS)
+def test_no_component_depends_on_the_cluster_component_wholesale(plans: dict[str, Plan], stack: str) -> None:
+    """Consumers get the cluster as a handle, never as `depends_on=[cluster]` (which would make them wait for every
+    child of the component, the default StorageClass and the security-group rules included)."""
+    plan = plans[stack]
+    cluster = plan.one("aws-platform:platform:Cluster")
+    # Children of the cluster component that no consumer has a reason to wait for.
+    kinds = {"kubernetes:storage.k8s.io/v1:StorageClass", "aws:kms/alias:Alias", "aws:cloudwatch/logGroup:LogGroup"}
+    internal = {r.urn for r in plan.resources if r.parent == cluster.urn and r.type in kinds}
+    assert len(internal) == len(kinds)
+    for r in plan.resources:
+        if r.parent != cluster.urn:
+            assert not internal & set(r.dependencies), r.urn

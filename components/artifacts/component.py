@@ -15,11 +15,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from core import access, iam
+from components.artifacts.config import ArtifactsConfig
+from components.artifacts.policies import ecr_pull_from_accounts
+from core import iam
 from core.blocks import customer_key
 from core.component import PlatformComponent
 from core.context import StackContext
-from core.sections.organization import ArtifactsConfig
 from core.tags import merge_tags
 
 TYPE = "aws-platform:platform:Artifacts"
@@ -81,7 +82,7 @@ class Artifacts(PlatformComponent):
             aws.ecr.RepositoryPolicy(
                 self.child_name(repo),
                 repository=repository.name,
-                policy=access.ecr_pull_from_accounts(ctx.partition, args.pull_account_ids),
+                policy=ecr_pull_from_accounts(ctx.partition, args.pull_account_ids),
                 opts=self.child_opts(repo),
             )
             self.repository_urls[repo] = repository.repository_url

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from core import access
+from components.ci import github
 from core.component import PlatformComponent
 from core.context import StackContext
 from core.tags import merge_tags
@@ -72,7 +72,7 @@ class CiIdentity(PlatformComponent):
                     self.child_name(key),
                     name=role_name,
                     description=f"GitHub Actions {kind} of stack {target.key} (environment {environment})",
-                    assume_role_policy=access.github_trust(provider_arn, [subject]),
+                    assume_role_policy=github.github_trust(provider_arn, [subject]),
                     max_session_duration=3600 * 2,
                     tags=self._tags(key),
                     # IAM refuses a trust policy naming a federated provider that does not exist yet.
@@ -94,7 +94,7 @@ class CiIdentity(PlatformComponent):
             self.child_name("image-publisher"),
             name=args.ctx.namer.physical("image-publisher", service="iam-role"),
             description="GitHub Actions: push images to the platform's ECR repositories",
-            assume_role_policy=access.github_trust(providers[args.publisher.account_id][0], args.publisher_subjects),
+            assume_role_policy=github.github_trust(providers[args.publisher.account_id][0], args.publisher_subjects),
             max_session_duration=3600,
             tags=self._tags("image-publisher"),
             opts=self.child_opts(
@@ -106,7 +106,7 @@ class CiIdentity(PlatformComponent):
         aws.iam.RolePolicy(
             self.child_name("image-publisher"),
             role=publisher.id,
-            policy=access.ecr_push_policy(args.repository_arns),
+            policy=github.ecr_push_policy(args.repository_arns),
             opts=self.child_opts("image-publisher", provider=args.publisher.provider),
         )
         self.image_publisher_role_arn = publisher.arn
@@ -126,9 +126,9 @@ class CiIdentity(PlatformComponent):
         key = f"github-{target.account_id}"
         oidc = aws.iam.OpenIdConnectProvider(
             self.child_name(key),
-            url=f"https://{access.GITHUB_OIDC_HOST}",
-            client_id_lists=[access.GITHUB_AUDIENCE],
+            url=f"https://{github.GITHUB_OIDC_HOST}",
+            client_id_lists=[github.GITHUB_AUDIENCE],
             tags=self._tags(f"github-oidc-{target.key}"),
             opts=self.child_opts(key, provider=target.provider),
         )
-        return ctx.arn("iam", f"oidc-provider/{access.GITHUB_OIDC_HOST}", region=""), oidc
+        return ctx.arn("iam", f"oidc-provider/{github.GITHUB_OIDC_HOST}", region=""), oidc

@@ -19,6 +19,11 @@ Creates:
   key, detailed monitoring per config), taint CriticalAddonsOnly=true:NoSchedule, label node-role/system=true, a node
   role with only the worker, CNI, ECR pull-only and SSM managed policies, and no SSH key;
 - the Kubernetes provider every later component uses, and a default encrypted gp3 StorageClass.
+
+The component is the cluster handle (`core.handles.ClusterHandle`) the components built on it receive: `cluster_name`
+(literal, for documents and tags), `name` (an Output resolving once the control plane exists, for every API call that
+needs the cluster), `provider`, and `ready` (the system node group and the add-ons that run after it), so no consumer
+writes a dependency on the cluster by hand.
 """
 
 from __future__ import annotations
@@ -34,17 +39,17 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from components.cluster.config import ClusterConfig
+from components.network.component import Network
 from core import iam
 from core.blocks import customer_key
 from core.component import PlatformComponent
 from core.context import StackContext
+from core.kubernetes import SYSTEM_TAINT, system_node_affinity, system_node_label, system_toleration, zone_spread
 from core.tags import merge_tags
 
 TYPE = "aws-platform:platform:Cluster"
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
-SYSTEM_TAINT = {"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}
-SYSTEM_LABEL = ("node-role/system", "true")
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 # Control plane -> nodes: kubelet, HTTPS and the ports admission webhooks and aggregated APIs commonly listen on
 # (metrics-server 4443/10251, Karpenter 8443, AWS Load Balancer Controller 9443, Prometheus adapter 6443).
@@ -65,13 +70,17 @@ class ClusterArgs:
     ctx: StackContext
     config: ClusterConfig
     name: str
-    vpc_id: pulumi.Input[str]
-    vpc_cidr: str
-    private_subnet_ids: Sequence[pulumi.Input[str]]
+    network: Network
+    """The cluster's VPC: its private subnets hold the control-plane interfaces and the system nodes."""
 
 
 class Cluster(PlatformComponent):
+    cluster_name: str
+    """The cluster's name, literal: for policy documents and tags (see `core.handles.ClusterHandle`)."""
     name: pulumi.Output[str]
+    """The same name, resolving only once the EKS control plane exists: for every API call that needs the cluster."""
+    ready: list[pulumi.Resource]
+    """What must exist before pods can be scheduled: the system node group and the after-nodes add-ons."""
     endpoint: pulumi.Output[str]
     certificate_authority: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
@@ -87,7 +96,7 @@ class Cluster(PlatformComponent):
         super().__init__(TYPE, name, opts)
         self._ctx = ctx = args.ctx
         cfg = args.config
-        cluster_name = args.name
+        self.cluster_name = cluster_name = args.name
         log_group_name = f"/aws/eks/{cluster_name}/cluster"
 
         key = customer_key(
@@ -148,7 +157,7 @@ class Cluster(PlatformComponent):
             opts=self.child_opts("cluster-encryption"),
         )
 
-        cluster_sg, node_sg = self._security_groups(args, cluster_name)
+        cluster_sg, node_sg, sg_rules = self._security_groups(args, cluster_name)
 
         admin_entries = {
             f"platform-admin-{index}": eks.AccessEntryArgs(
@@ -167,8 +176,8 @@ class Cluster(PlatformComponent):
             name=cluster_name,
             version=cfg.kubernetes_version,
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=cfg.upgrade_policy),
-            vpc_id=args.vpc_id,
-            subnet_ids=list(args.private_subnet_ids),
+            vpc_id=args.network.vpc_id,
+            subnet_ids=_private_subnet_ids(args.network),
             endpoint_private_access=True,
             endpoint_public_access=cfg.endpoint_public_access,
             public_access_cidrs=list(cfg.public_access_cidrs) if cfg.endpoint_public_access else None,
@@ -192,7 +201,8 @@ class Cluster(PlatformComponent):
             opts=self.child_opts("eks", protect=ctx.protect, depends_on=[log_group]),
         )
 
-        self.name = pulumi.Output.from_input(cluster_name)
+        # The kubeconfig exists once the control plane does: the name derived from it carries that dependency.
+        self.name = pulumi.Output.unsecret(cluster.kubeconfig.apply(lambda _: cluster_name))
         kubeconfig = cluster.kubeconfig.apply(_as_dict)
         self.endpoint = kubeconfig.apply(lambda kc: kc["clusters"][0]["cluster"]["server"])
         self.certificate_authority = kubeconfig.apply(
@@ -204,11 +214,15 @@ class Cluster(PlatformComponent):
         self.cluster_security_group_id = cluster_sg.id
         self.node_security_group_id = node_sg.id
 
-        early = self._addons(cluster_name, cfg, BEFORE_NODES, depends_on=[cluster])
-        node_group = self._system_node_group(args, cluster_name, key, node_sg, depends_on=[cluster, *early])
+        # Add-ons and the node group name the cluster by `self.name`: they wait for the control plane through it.
+        early = self._addons(cfg, BEFORE_NODES)
+        # Nodes join and serve only once their security-group rules exist (egress, kubelet and webhook ports), and a
+        # destroy removes the rules only after the nodes: whatever waits for `ready` waits for the rules too.
+        node_group = self._system_node_group(args, cluster_name, key, node_sg, depends_on=[*early, *sg_rules])
         self.system_node_group_name = node_group.node_group_name
         ebs_role = self._ebs_csi_role(cluster_name, key)
-        late = self._addons(cluster_name, cfg, AFTER_NODES, depends_on=[node_group], ebs_csi_role=ebs_role)
+        late = self._addons(cfg, AFTER_NODES, depends_on=[node_group], ebs_csi_role=ebs_role)
+        self.ready = [node_group, *late]
 
         self.provider = k8s.Provider(
             self.child_name("k8s"),
@@ -251,31 +265,36 @@ class Cluster(PlatformComponent):
 
     def _security_groups(
         self, args: ClusterArgs, cluster_name: str
-    ) -> tuple[aws.ec2.SecurityGroup, aws.ec2.SecurityGroup]:
+    ) -> tuple[aws.ec2.SecurityGroup, aws.ec2.SecurityGroup, list[pulumi.Resource]]:
+        """The control-plane and node security groups, and their rules."""
         discovery = {"karpenter.sh/discovery": cluster_name}
         cluster_sg = aws.ec2.SecurityGroup(
             self.child_name("control-plane"),
-            vpc_id=args.vpc_id,
+            vpc_id=args.network.vpc_id,
             description=f"EKS {cluster_name} control plane (additional group)",
             tags=self._tags("control-plane"),
             opts=self.child_opts("control-plane"),
         )
         node_sg = aws.ec2.SecurityGroup(
             self.child_name("nodes"),
-            vpc_id=args.vpc_id,
+            vpc_id=args.network.vpc_id,
             description=f"EKS {cluster_name} nodes (system node group and Karpenter nodes)",
             tags=self._tags("nodes", {**discovery, f"kubernetes.io/cluster/{cluster_name}": "owned"}),
             opts=self.child_opts("nodes"),
         )
 
+        rules: list[pulumi.Resource] = []
+
         def ingress(key: str, group: aws.ec2.SecurityGroup, description: str, **rule: Any) -> None:
-            aws.vpc.SecurityGroupIngressRule(
-                self.child_name(key),
-                security_group_id=group.id,
-                description=description,
-                tags=self._tags(key),
-                opts=self.child_opts(key),
-                **rule,
+            rules.append(
+                aws.vpc.SecurityGroupIngressRule(
+                    self.child_name(key),
+                    security_group_id=group.id,
+                    description=description,
+                    tags=self._tags(key),
+                    opts=self.child_opts(key),
+                    **rule,
+                )
             )
 
         for port in CONTROL_PLANE_TO_NODE_PORTS:
@@ -304,7 +323,7 @@ class Cluster(PlatformComponent):
             to_port=443,
             referenced_security_group_id=node_sg.id,
         )
-        aws.vpc.SecurityGroupEgressRule(
+        egress = aws.vpc.SecurityGroupEgressRule(
             self.child_name("nodes-egress"),
             security_group_id=node_sg.id,
             description="nodes reach AWS APIs, registries and the internet through NAT",
@@ -313,7 +332,7 @@ class Cluster(PlatformComponent):
             tags=self._tags("nodes-egress"),
             opts=self.child_opts("nodes-egress"),
         )
-        aws.vpc.SecurityGroupEgressRule(
+        to_nodes = aws.vpc.SecurityGroupEgressRule(
             self.child_name("control-plane-to-nodes"),
             security_group_id=cluster_sg.id,
             description="control plane to nodes (kubelet, webhooks)",
@@ -324,15 +343,14 @@ class Cluster(PlatformComponent):
             tags=self._tags("control-plane-to-nodes"),
             opts=self.child_opts("control-plane-to-nodes"),
         )
-        return cluster_sg, node_sg
+        return cluster_sg, node_sg, [*rules, egress, to_nodes]
 
     def _addons(
         self,
-        cluster_name: str,
         cfg: ClusterConfig,
         names: Sequence[str],
         *,
-        depends_on: Sequence[pulumi.Resource],
+        depends_on: Sequence[pulumi.Resource] = (),
         ebs_csi_role: aws.iam.Role | None = None,
     ) -> list[aws.eks.Addon]:
         created = []
@@ -348,7 +366,7 @@ class Cluster(PlatformComponent):
             created.append(
                 aws.eks.Addon(
                     self.child_name(addon),
-                    cluster_name=cluster_name,
+                    cluster_name=self.name,
                     addon_name=addon,
                     addon_version=cfg.addon_versions[addon],
                     configuration_values=json.dumps(settings, sort_keys=True) if settings else None,
@@ -423,10 +441,10 @@ class Cluster(PlatformComponent):
         )
         return aws.eks.NodeGroup(
             self.child_name("system"),
-            cluster_name=cluster_name,
+            cluster_name=self.name,
             node_group_name_prefix="system-",
             node_role_arn=role.arn,
-            subnet_ids=list(args.private_subnet_ids),
+            subnet_ids=_private_subnet_ids(args.network),
             ami_type=ng.ami_type,
             capacity_type="ON_DEMAND",
             instance_types=list(ng.instance_types),
@@ -437,7 +455,7 @@ class Cluster(PlatformComponent):
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
                 id=template.id, version=template.latest_version.apply(str)
             ),
-            labels=dict([SYSTEM_LABEL]),
+            labels=system_node_label(),
             taints=[aws.eks.NodeGroupTaintArgs(**SYSTEM_TAINT)],
             tags=self._tags("system"),
             opts=self.child_opts(
@@ -480,51 +498,32 @@ def _as_dict(kubeconfig: Any) -> dict[str, Any]:
     return json.loads(kubeconfig) if isinstance(kubeconfig, str) else dict(kubeconfig)
 
 
-SYSTEM_TOLERATION_POD = {"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}
-_ON_SYSTEM_NODES = {
-    "nodeAffinity": {
-        "requiredDuringSchedulingIgnoredDuringExecution": {
-            "nodeSelectorTerms": [
-                {"matchExpressions": [{"key": SYSTEM_LABEL[0], "operator": "In", "values": ["true"]}]}
-            ]
-        }
-    }
-}
-
-
-def _zone_spread(labels: Mapping[str, str]) -> list[dict[str, Any]]:
-    return [
-        {
-            "maxSkew": 1,
-            "topologyKey": "topology.kubernetes.io/zone",
-            "whenUnsatisfiable": "ScheduleAnyway",
-            "labelSelector": {"matchLabels": dict(labels)},
-        }
-    ]
+def _private_subnet_ids(network: Network) -> list[pulumi.Output[str]]:
+    return [network.private_subnet_ids[az] for az in network.zones]
 
 
 ADDON_CONFIGURATION: dict[str, dict[str, Any]] = {
     "vpc-cni": {"enableNetworkPolicy": "true", "nodeAgent": {"enablePolicyEventLogs": "false"}},
     "coredns": {
         "replicaCount": 2,
-        "tolerations": [SYSTEM_TOLERATION_POD],
-        "affinity": _ON_SYSTEM_NODES,
-        "topologySpreadConstraints": _zone_spread({"k8s-app": "kube-dns"}),
+        "tolerations": [system_toleration()],
+        "affinity": {"nodeAffinity": system_node_affinity()},
+        "topologySpreadConstraints": zone_spread({"k8s-app": "kube-dns"}),
         "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
         "resources": {"requests": {"cpu": "100m", "memory": "70Mi"}, "limits": {"memory": "170Mi"}},
     },
     "aws-ebs-csi-driver": {
         "controller": {
             "replicaCount": 2,
-            "tolerations": [SYSTEM_TOLERATION_POD],
-            "affinity": _ON_SYSTEM_NODES,
-            "topologySpreadConstraints": _zone_spread({"app": "ebs-csi-controller"}),
+            "tolerations": [system_toleration()],
+            "affinity": {"nodeAffinity": system_node_affinity()},
+            "topologySpreadConstraints": zone_spread({"app": "ebs-csi-controller"}),
         }
     },
     "metrics-server": {
         "replicas": 2,
-        "tolerations": [SYSTEM_TOLERATION_POD],
-        "affinity": _ON_SYSTEM_NODES,
+        "tolerations": [system_toleration()],
+        "affinity": {"nodeAffinity": system_node_affinity()},
         "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
     },
 }

@@ -5,18 +5,32 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from core.environments import ROLE_ARN, STRICT_ENVIRONMENTS
-from core.schema import ValidationContext
-from core.validation import MISSING, Section
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+
+from core.ec2types import architecture_of_instance_type, instance_types
+from core.loading import MISSING
+from core.schema import Bool, Int, Invalid, Model, context_of
+
+__all__ = [
+    "AMI_TYPES",
+    "DEFAULT_KUBERNETES_VERSION",
+    "EKS_ADDONS",
+    "SUPPORTED_KUBERNETES_VERSIONS",
+    "UPGRADE_POLICIES",
+    "ClusterConfig",
+    "NodeGroupConfig",
+    "addon_table_problems",
+    "architecture_of_ami_type",
+    "architecture_of_instance_type",
+]
 
 SUPPORTED_KUBERNETES_VERSIONS = ("1.34", "1.35", "1.36")
-DEFAULT_KUBERNETES_VERSION = "1.34"
-"""The tracked version (the platform's baseline); stacks pin theirs explicitly and move it up quarterly."""
 """Kubernetes versions in EKS standard support that this platform accepts (late 2026: 1.34 until 2026-12-02, then
 1.35 and 1.36). A version also needs an addonVersions entry before a stack can use it."""
+DEFAULT_KUBERNETES_VERSION = "1.34"
+"""The tracked version (the platform's baseline); stacks pin theirs explicitly and move it up quarterly."""
 
 EKS_ADDONS = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "aws-ebs-csi-driver", "metrics-server")
 """Managed add-ons every cluster runs; each needs a pinned version per Kubernetes version (project addonVersions)."""
@@ -28,177 +42,253 @@ _K8S_VERSION = re.compile(r"^1\.(\d{2})$")
 _ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$")
 
-
-@dataclass(frozen=True, kw_only=True)
-class NodeGroupConfig:
-    instance_types: tuple[str, ...]
-    ami_type: str
-    min_size: int
-    desired_size: int
-    max_size: int
-    disk_size_gib: int
-    max_unavailable: int
-    detailed_monitoring: bool
-
-    @property
-    def architecture(self) -> str:
-        return architecture_of_ami_type(self.ami_type)
-
-
-@dataclass(frozen=True, kw_only=True)
-class ClusterConfig:
-    kubernetes_version: str
-    upgrade_policy: str
-    """STANDARD (default) or EXTENDED: whether the cluster may run into paid extended support."""
-    endpoint_public_access: bool
-    public_access_cidrs: tuple[str, ...]
-    deletion_protection: bool
-    admin_role_arns: tuple[str, ...]
-    """Roles that get cluster-admin through an EKS access entry (the platform-admin role)."""
-    system_node_group: NodeGroupConfig
-    addon_versions: Mapping[str, str]
-    """EKS managed add-on name -> version, from the project's pins for this Kubernetes version."""
+_VERSION_TEXT = 'a Kubernetes minor version string such as "1.34" (quote it in YAML)'
+_TABLE_TEXT = "an object: Kubernetes version -> {add-on name: version}"
+_PIN_TEXT = "an EKS add-on version such as v1.20.4-eksbuild.1"
 
 
 def architecture_of_ami_type(ami_type: str) -> str:
     return "arm64" if "ARM_64" in ami_type else "amd64"
 
 
-def architecture_of_instance_type(instance_type: str) -> str:
-    """arm64 for Graviton types (a "g" among the letters after the generation digit: m7g, c6gn, t4g), else amd64."""
-    family = instance_type.split(".", 1)[0]
-    match = re.match(r"^[a-z-]+\d+([a-z-]*)", family)
-    return "arm64" if match and "g" in match.group(1) else "amd64"
+def _entry_text(version: str) -> str:
+    return f"an entry for Kubernetes {version} pinning " + ", ".join(EKS_ADDONS)
 
 
-def _parse_node_group(sec: Section, *, environment: str) -> NodeGroupConfig | None:
-    types = sec.string_list("instanceTypes", allowed="a list of EC2 instance types such as m7g.large")
-    ami_type = sec.choice("amiType", AMI_TYPES)
-    min_size = sec.integer("minSize", allowed="an integer >= 1")
-    desired = sec.integer("desiredSize", allowed="an integer between minSize and maxSize")
-    max_size = sec.integer("maxSize", allowed="an integer >= minSize")
-    disk = sec.integer("diskSizeGiB", default=50, allowed="a root volume size in GiB, 20-1000")
-    max_unavailable = sec.integer("maxUnavailable", default=1, allowed="an integer >= 1")
-    monitoring = sec.boolean("detailedMonitoring", default=False)
-    sec.finish()
-    for instance_type in types or []:
-        if not _INSTANCE_TYPE.match(instance_type):
-            sec.bad("instanceTypes", instance_type, "EC2 instance type names such as m7g.large")
-        elif ami_type and architecture_of_instance_type(instance_type) != architecture_of_ami_type(ami_type):
-            sec.bad(
-                "instanceTypes",
-                instance_type,
-                f"{architecture_of_ami_type(ami_type)} instance types, to match amiType {ami_type}",
-            )
-    if min_size is not None and max_size is not None and desired is not None:
-        floor = 3 if environment in STRICT_ENVIRONMENTS else 1
-        if min_size < floor:
-            sec.bad("minSize", min_size, f">= {floor} for environment {environment} (one node per AZ)")
-        if not min_size <= desired <= max_size:
-            sec.bad("desiredSize", desired, f"between minSize ({min_size}) and maxSize ({max_size})")
-    if disk is not None and not 20 <= disk <= 1000:
-        sec.bad("diskSizeGiB", disk, "20-1000")
-    if max_unavailable is not None and max_size is not None and not 1 <= max_unavailable <= max(max_size - 1, 1):
-        sec.bad("maxUnavailable", max_unavailable, "at least 1 and fewer than maxSize")
-    values = (types, ami_type, min_size, desired, max_size, disk, max_unavailable, monitoring)
-    if any(v is None for v in values):
-        return None
-    assert types is not None and ami_type is not None and monitoring is not None
-    assert min_size is not None and desired is not None and max_size is not None
-    assert disk is not None and max_unavailable is not None
-    return NodeGroupConfig(
-        instance_types=tuple(types),
-        ami_type=ami_type,
-        min_size=min_size,
-        desired_size=desired,
-        max_size=max_size,
-        disk_size_gib=disk,
-        max_unavailable=max_unavailable,
-        detailed_monitoring=monitoring,
-    )
-
-
-def _addon_versions(top: Section, version: str, table: Any) -> dict[str, str] | None:
-    """The add-on pins of the project's addonVersions entry for this Kubernetes version, complete and well-formed."""
+def addon_table_problems(table: Any) -> list[tuple[str, Any, str]]:
+    """Every problem of the organisation-wide addonVersions table (Kubernetes minor -> {add-on: version}), as
+    (path relative to addonVersions, value, allowed); empty when the table is well-formed. Each entry must pin
+    exactly the managed add-ons every cluster runs (EKS_ADDONS). A missing pin's value is `core.loading.MISSING`."""
     if not isinstance(table, Mapping):
-        top.bad("addonVersions", table, "an object: Kubernetes version -> {add-on name: version}")
-        return None
-    pins = table.get(version)
-    if not isinstance(pins, Mapping):
-        top.bad("addonVersions", sorted(table), f"an entry for Kubernetes {version} pinning " + ", ".join(EKS_ADDONS))
-        return None
-    ok = True
-    for addon in EKS_ADDONS:
-        pin = pins.get(addon, MISSING)
-        if not isinstance(pin, str) or not _ADDON_VERSION.match(pin):
-            top.bad(f"addonVersions.{version}.{addon}", pin, "an EKS add-on version such as v1.20.4-eksbuild.1")
-            ok = False
-    for addon in sorted(set(pins) - set(EKS_ADDONS)):
-        top.bad(f"addonVersions.{version}.{addon}", pins[addon], "one of the managed add-ons " + ", ".join(EKS_ADDONS))
-        ok = False
-    return {addon: str(pins[addon]) for addon in EKS_ADDONS} if ok else None
-
-
-def parse_cluster(sec: Section, *, context: ValidationContext, top: Section) -> ClusterConfig | None:
-    environment, account_id, addon_table = context.environment or "", context.account_id, context.addon_versions
-    version = sec.string(
-        "kubernetesVersion", default=DEFAULT_KUBERNETES_VERSION, allowed='a Kubernetes minor version such as "1.34"'
-    )
-    upgrade_policy = sec.choice("upgradePolicy", UPGRADE_POLICIES, default="STANDARD")
-    public = sec.boolean("endpointPublicAccess", default=False)
-    cidrs = sec.string_list("publicAccessCidrs", default=[])
-    allow_world = sec.boolean("allowWorldPublicEndpoint", default=False)
-    deletion_protection = sec.boolean("deletionProtection", default=True)
-    admins = sec.string_list("adminRoleArns", allowed="a list of IAM role ARNs that administer the cluster")
-    ng_sec = sec.obj("systemNodeGroup")
-    node_group = _parse_node_group(ng_sec, environment=environment) if ng_sec else None
-    sec.finish()
-
-    if version is not None:
-        if not _K8S_VERSION.match(version):
-            sec.bad("kubernetesVersion", version, 'a Kubernetes minor version string such as "1.34" (quote it in YAML)')
-            version = None
-        elif version not in SUPPORTED_KUBERNETES_VERSIONS:
-            sec.bad("kubernetesVersion", version, "a supported version: " + ", ".join(SUPPORTED_KUBERNETES_VERSIONS))
-            version = None
-    if public and environment == "prod":
-        sec.bad("endpointPublicAccess", public, "false (prod's API endpoint is private only)")
-    if public and not cidrs:
-        sec.bad("publicAccessCidrs", cidrs, "at least one CIDR when endpointPublicAccess is true")
-    for cidr in cidrs or []:
-        try:
-            net = ipaddress.ip_network(cidr)
-        except ValueError:
-            sec.bad("publicAccessCidrs", cidr, "CIDR blocks such as 203.0.113.0/24")
+        return [("", table, _TABLE_TEXT)]
+    found: list[tuple[str, Any, str]] = []
+    for version, pins in table.items():
+        if not isinstance(version, str) or not _K8S_VERSION.match(version):
+            found.append((str(version), version, _VERSION_TEXT))
             continue
-        if net.prefixlen == 0 and (not allow_world or environment == "prod"):
-            reason = "never in prod" if environment == "prod" else "unless allowWorldPublicEndpoint is true"
-            sec.bad("publicAccessCidrs", cidr, f"specific office/VPN ranges; the whole internet is refused ({reason})")
-    if deletion_protection is False and environment == "prod":
-        sec.bad("deletionProtection", deletion_protection, "true (prod clusters are protected from deletion)")
-    if admins is not None:
-        if not admins:
-            sec.bad("adminRoleArns", admins, "at least one platform-admin role ARN")
-        for arn in admins:
+        if not isinstance(pins, Mapping):
+            found.append((version, pins, _entry_text(version)))
+            continue
+        for addon in EKS_ADDONS:
+            pin = pins.get(addon, MISSING)
+            if not isinstance(pin, str) or not _ADDON_VERSION.match(pin):
+                found.append((f"{version}.{addon}", pin, _PIN_TEXT))
+        for addon in sorted(set(pins) - set(EKS_ADDONS), key=str):
+            found.append((f"{version}.{addon}", pins[addon], "one of the managed add-ons " + ", ".join(EKS_ADDONS)))
+    return found
+
+
+ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::(\d{12}):role/[\w+=,.@/-]+$")
+
+
+class NodeGroupConfig(Model):
+    """The EKS managed node group that runs the system pods (CoreDNS, Karpenter, controllers): On-Demand, tainted."""
+
+    instance_types: tuple[str, ...]
+    """EC2 instance types of the group (at least one, each existing in EC2 and of amiType's architecture), e.g.
+    `[m7g.large, m6g.large]`."""
+    ami_type: Literal["AL2023_ARM_64_STANDARD", "AL2023_x86_64_STANDARD", "BOTTLEROCKET_ARM_64", "BOTTLEROCKET_x86_64"]
+    """The EKS-optimised AMI family and architecture of the nodes."""
+    min_size: Int
+    """Fewest nodes: at least 3 where the environment is highly available (one per AZ), otherwise at least 1."""
+    desired_size: Int
+    """Nodes to start with, between minSize and maxSize."""
+    max_size: Int
+    """Most nodes, at least minSize."""
+    disk_size_gib: Int = Field(default=50, alias="diskSizeGiB")
+    """Root volume size of each node in GiB (encrypted gp3), 20-1000."""
+    max_unavailable: Int = 1
+    """Nodes replaced at once during an update: at least 1 and fewer than maxSize."""
+    detailed_monitoring: Bool = False
+    """EC2 detailed (1-minute) monitoring of the nodes."""
+
+    @property
+    def architecture(self) -> str:
+        return architecture_of_ami_type(self.ami_type)
+
+    @field_validator("instance_types")
+    @classmethod
+    def _instance_types(cls, types: tuple[str, ...]) -> tuple[str, ...]:
+        if not types:
+            raise ValueError("at least one EC2 instance type, such as m7g.large")
+        found: list[tuple[str, Any, str]] = []
+        known = instance_types()
+        for index, name in enumerate(types):
+            if not _INSTANCE_TYPE.match(name):
+                found.append((f"[{index}]", name, "EC2 instance type names such as m7g.large"))
+            elif name not in known:
+                found.append(
+                    (f"[{index}]", name, "an EC2 instance type that exists (botocore's EC2 InstanceType list)")
+                )
+        if found:
+            raise Invalid(*found)
+        return types
+
+    @field_validator("min_size")
+    @classmethod
+    def _min_size(cls, min_size: int, info: ValidationInfo) -> int:
+        ctx = context_of(info)
+        floor = 3 if ctx.profile is not None and ctx.profile.highly_available else 1
+        if min_size < floor:
+            where = f" for environment {ctx.environment}" if ctx.environment else ""
+            raise ValueError(f">= {floor}{where} (one node per AZ)")
+        return min_size
+
+    @field_validator("disk_size_gib")
+    @classmethod
+    def _disk(cls, disk: int) -> int:
+        if not 20 <= disk <= 1000:
+            raise ValueError("20-1000")
+        return disk
+
+    @model_validator(mode="after")
+    def _sizes_and_architecture(self) -> NodeGroupConfig:
+        found: list[tuple[str, Any, str]] = []
+        if not self.min_size <= self.desired_size <= self.max_size:
+            found.append(
+                ("desiredSize", self.desired_size, f"between minSize ({self.min_size}) and maxSize ({self.max_size})")
+            )
+        if not 1 <= self.max_unavailable <= max(self.max_size - 1, 1):
+            found.append(("maxUnavailable", self.max_unavailable, "at least 1 and fewer than maxSize"))
+        for index, name in enumerate(self.instance_types):
+            if architecture_of_instance_type(name) != self.architecture:
+                found.append(
+                    (
+                        f"instanceTypes[{index}]",
+                        name,
+                        f"{self.architecture} instance types, to match amiType {self.ami_type}",
+                    )
+                )
+        if found:
+            raise Invalid(*found)
+        return self
+
+
+class ClusterConfig(Model):
+    """The environment's EKS cluster: version, API endpoint, administrators and the system node group."""
+
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
+    """Kubernetes minor version, quoted (`"1.34"`): one EKS supports in standard support (1.34, 1.35, 1.36) and
+    addonVersions has an entry for."""
+    upgrade_policy: Literal["STANDARD", "EXTENDED"] = "STANDARD"
+    """`STANDARD`, or `EXTENDED` to let the cluster run into paid extended support."""
+    endpoint_public_access: Bool = False
+    """Whether the API endpoint is reachable from the internet (from publicAccessCidrs); never in production."""
+    public_access_cidrs: tuple[str, ...] = ()
+    """Office/VPN ranges that may reach a public API endpoint (at least one when endpointPublicAccess is true)."""
+    allow_world_public_endpoint: Bool = False
+    """Opt-in for 0.0.0.0/0 in publicAccessCidrs (never honoured in production)."""
+    deletion_protection: Bool = True
+    """EKS deletion protection; must stay true in production."""
+    admin_role_arns: tuple[str, ...]
+    """Roles of this stack's account that get cluster-admin through an EKS access entry (the platform-admin role)."""
+    system_node_group: NodeGroupConfig
+    """The managed node group of the system pods."""
+
+    _addon_versions: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def addon_versions(self) -> Mapping[str, str]:
+        """EKS managed add-on name -> version: the organisation's addonVersions entry for this Kubernetes version
+        (empty when the model was validated without the table)."""
+        return self._addon_versions
+
+    @field_validator("kubernetes_version", mode="before")
+    @classmethod
+    def _kubernetes_version(cls, version: Any) -> Any:
+        if not isinstance(version, str) or not _K8S_VERSION.match(version):
+            raise ValueError(_VERSION_TEXT)
+        if version not in SUPPORTED_KUBERNETES_VERSIONS:
+            raise ValueError("a supported version: " + ", ".join(SUPPORTED_KUBERNETES_VERSIONS))
+        return version
+
+    @field_validator("endpoint_public_access")
+    @classmethod
+    def _private_in_production(cls, public: bool, info: ValidationInfo) -> bool:
+        ctx = context_of(info)
+        if public and ctx.profile is not None and ctx.profile.production:
+            raise ValueError(f"false ({ctx.environment}'s API endpoint is private only)")
+        return public
+
+    @field_validator("public_access_cidrs")
+    @classmethod
+    def _cidrs(cls, cidrs: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        ctx = context_of(info)
+        production = ctx.profile is not None and ctx.profile.production
+        found: list[tuple[str, Any, str]] = []
+        for index, cidr in enumerate(cidrs):
+            try:
+                net = ipaddress.ip_network(cidr)
+            except ValueError:
+                found.append((f"[{index}]", cidr, "CIDR blocks such as 203.0.113.0/24"))
+                continue
+            if net.prefixlen == 0 and production:
+                found.append(
+                    (
+                        f"[{index}]",
+                        cidr,
+                        f"specific office/VPN ranges; the whole internet is refused (never in {ctx.environment})",
+                    )
+                )
+        if found:
+            raise Invalid(*found)
+        return cidrs
+
+    @field_validator("deletion_protection")
+    @classmethod
+    def _protected_in_production(cls, protected: bool, info: ValidationInfo) -> bool:
+        ctx = context_of(info)
+        if not protected and ctx.profile is not None and ctx.profile.production:
+            raise ValueError(f"true ({ctx.environment} clusters are protected from deletion)")
+        return protected
+
+    @field_validator("admin_role_arns")
+    @classmethod
+    def _admins(cls, arns: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        if not arns:
+            raise ValueError("at least one platform-admin role ARN")
+        account_id = context_of(info).account_id
+        found: list[tuple[str, Any, str]] = []
+        for index, arn in enumerate(arns):
             match = ROLE_ARN.match(arn)
             if match is None:
-                sec.bad("adminRoleArns", arn, "IAM role ARNs (arn:aws:iam::<account>:role/<name>)")
+                found.append((f"[{index}]", arn, "IAM role ARNs (arn:aws:iam::<account>:role/<name>)"))
             elif account_id is not None and match.group(2) != account_id:
-                sec.bad("adminRoleArns", arn, f"roles of this stack's account {account_id}")
-    addons = _addon_versions(top, version, addon_table) if version is not None else None
+                found.append((f"[{index}]", arn, f"roles of this stack's account {account_id}"))
+        if found:
+            raise Invalid(*found)
+        return arns
 
-    parts = (version, upgrade_policy, public, cidrs, deletion_protection, admins, node_group, addons)
-    if any(p is None for p in parts):
-        return None
-    assert version is not None and upgrade_policy is not None and cidrs is not None and admins is not None
-    assert node_group is not None and addons is not None
-    return ClusterConfig(
-        kubernetes_version=version,
-        upgrade_policy=upgrade_policy,
-        endpoint_public_access=bool(public),
-        public_access_cidrs=tuple(cidrs),
-        deletion_protection=bool(deletion_protection),
-        admin_role_arns=tuple(admins),
-        system_node_group=node_group,
-        addon_versions=addons,
-    )
+    @model_validator(mode="after")
+    def _endpoint_and_addons(self, info: ValidationInfo) -> ClusterConfig:
+        ctx = context_of(info)
+        production = ctx.profile is not None and ctx.profile.production
+        found: list[tuple[str, Any, str]] = []
+        if self.endpoint_public_access and not self.public_access_cidrs:
+            found.append(
+                ("publicAccessCidrs", [], "at least one CIDR when endpointPublicAccess is true"),
+            )
+        if not self.allow_world_public_endpoint and not production:
+            for index, cidr in enumerate(self.public_access_cidrs):
+                if ipaddress.ip_network(cidr).prefixlen == 0:
+                    found.append(
+                        (
+                            f"publicAccessCidrs[{index}]",
+                            cidr,
+                            "specific office/VPN ranges; the whole internet is refused "
+                            "(unless allowWorldPublicEndpoint is true)",
+                        )
+                    )
+        table = ctx.addon_versions
+        version = self.kubernetes_version
+        if isinstance(table, Mapping):  # otherwise the table reports its own problem (addon_table_problems)
+            if version not in table:
+                entries = ", ".join(sorted(str(v) for v in table)) or "none"
+                found.append(
+                    ("kubernetesVersion", version, f"{_entry_text(version)} in addonVersions (it has: {entries})")
+                )
+            elif not addon_table_problems({version: table[version]}):
+                self._addon_versions = {addon: str(table[version][addon]) for addon in EKS_ADDONS}
+        if found:
+            raise Invalid(*found)
+        return self

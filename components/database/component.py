@@ -21,7 +21,7 @@ Creates:
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -30,7 +30,10 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from components.cluster.component import Cluster
 from components.database.config import DatabaseConfig
+from components.network.component import Network
+from components.workloads.component import Workloads
 from core import iam
 from core.blocks import customer_key
 from core.component import PlatformComponent
@@ -51,14 +54,12 @@ MIB = 1024**2
 class DatabaseArgs:
     ctx: StackContext
     config: DatabaseConfig
-    cluster_name: str
-    vpc_id: pulumi.Input[str]
-    database_subnet_ids: Sequence[pulumi.Input[str]]
-    app_security_group_id: pulumi.Input[str]
-    """The security group of the pods that may connect: the EKS node security group."""
-    k8s_provider: k8s.Provider
-    depends_on: Sequence[pulumi.Resource] = ()
-    """What the in-cluster bootstrap needs first (the application namespace)."""
+    network: Network
+    """The isolated database subnets and the VPC."""
+    cluster: Cluster
+    """Its node security group is the one whose pods may connect; the bootstrap Job runs in it."""
+    workloads: Workloads
+    """The application namespaces (with their LimitRange and quota): the bootstrap Job's namespace must exist first."""
 
 
 class Database(PlatformComponent):
@@ -96,24 +97,19 @@ class Database(PlatformComponent):
                 ],
             ),
             tags=self._tags("database"),
-        )
-        aws.kms.Alias(
-            self.child_name("database"),
-            name=ctx.namer.alias("rds"),
-            target_key_id=key.key_id,
-            opts=self.child_opts("database"),
+            alias=ctx.namer.alias("rds"),
         )
 
         subnet_group = aws.rds.SubnetGroup(
             self.child_name("database"),
             description=f"{identifier}: isolated database subnets",
-            subnet_ids=list(args.database_subnet_ids),
+            subnet_ids=[args.network.database_subnet_ids[az] for az in args.network.zones],
             tags=self._tags("database"),
             opts=self.child_opts("database"),
         )
         sg = aws.ec2.SecurityGroup(
             self.child_name("database"),
-            vpc_id=args.vpc_id,
+            vpc_id=args.network.vpc_id,
             description=f"{identifier}: PostgreSQL from the application security group only",
             tags=self._tags("database"),
             opts=self.child_opts("database"),
@@ -125,7 +121,7 @@ class Database(PlatformComponent):
             ip_protocol="tcp",
             from_port=PORT,
             to_port=PORT,
-            referenced_security_group_id=args.app_security_group_id,
+            referenced_security_group_id=args.cluster.node_security_group_id,
             tags=self._tags("database-from-app"),
             opts=self.child_opts("database-from-app"),
         )
@@ -256,7 +252,7 @@ class Database(PlatformComponent):
             self.child_name("app"),
             description=f"{app.namespace}/{app.service_account}: IAM database authentication as {app.db_user}",
             assume_role_policy=iam.pod_identity_trust(
-                ctx, cluster=args.cluster_name, namespace=app.namespace, service_account=app.service_account
+                ctx, cluster=args.cluster.cluster_name, namespace=app.namespace, service_account=app.service_account
             ),
             tags=self._tags("db-app"),
             opts=self.child_opts("app"),
@@ -267,15 +263,14 @@ class Database(PlatformComponent):
             policy=instance.resource_id.apply(lambda rid: iam.document([rds_connect_statement(ctx, rid, app.db_user)])),
             opts=self.child_opts("app-connect"),
         )
-        # The cluster is named by a plain string: wait for it, or a first `up` races its creation.
         aws.eks.PodIdentityAssociation(
             self.child_name("app"),
-            cluster_name=args.cluster_name,
+            cluster_name=args.cluster.name,
             namespace=app.namespace,
             service_account=app.service_account,
             role_arn=role.arn,
             tags=self._tags("db-app"),
-            opts=self.child_opts("app", depends_on=args.depends_on),
+            opts=self.child_opts("app"),
         )
         return role
 
@@ -288,7 +283,10 @@ class Database(PlatformComponent):
             self.child_name("bootstrap"),
             description=f"{cfg.app.namespace}/{BOOTSTRAP_SERVICE_ACCOUNT}: reads the master secret once",
             assume_role_policy=iam.pod_identity_trust(
-                ctx, cluster=args.cluster_name, namespace=cfg.app.namespace, service_account=BOOTSTRAP_SERVICE_ACCOUNT
+                ctx,
+                cluster=args.cluster.cluster_name,
+                namespace=cfg.app.namespace,
+                service_account=BOOTSTRAP_SERVICE_ACCOUNT,
             ),
             tags=self._tags("db-bootstrap"),
             opts=self.child_opts("bootstrap"),
@@ -306,21 +304,22 @@ class Database(PlatformComponent):
             ),
             opts=self.child_opts("bootstrap-secret"),
         )
-        # The cluster is named by a plain string: wait for it, or a first `up` races its creation.
         association = aws.eks.PodIdentityAssociation(
             self.child_name("bootstrap"),
-            cluster_name=args.cluster_name,
+            cluster_name=args.cluster.name,
             namespace=cfg.app.namespace,
             service_account=BOOTSTRAP_SERVICE_ACCOUNT,
             role_arn=role.arn,
             tags=self._tags("db-bootstrap"),
-            opts=self.child_opts("bootstrap", depends_on=args.depends_on),
+            opts=self.child_opts("bootstrap"),
         )
+        # The application namespace, its defaults and quota come from the workloads component.
+        in_namespace = [args.workloads]
         account = k8s.core.v1.ServiceAccount(
             self.child_name("bootstrap"),
             metadata=k8s.meta.v1.ObjectMetaArgs(name=BOOTSTRAP_SERVICE_ACCOUNT, namespace=cfg.app.namespace),
             automount_service_account_token=False,
-            opts=self.child_opts("bootstrap", provider=args.k8s_provider, depends_on=args.depends_on),
+            opts=self.child_opts("bootstrap", provider=args.cluster.provider, depends_on=in_namespace),
         )
         k8s.batch.v1.Job(
             self.child_name("bootstrap"),
@@ -333,8 +332,9 @@ class Database(PlatformComponent):
             ),
             opts=self.child_opts(
                 "bootstrap",
-                provider=args.k8s_provider,
-                depends_on=[*args.depends_on, account, association, instance],
+                provider=args.cluster.provider,
+                # A Job's pod needs schedulable nodes: the cluster's system nodes and add-ons.
+                depends_on=[*args.cluster.ready, *in_namespace, account, association, instance],
             ),
         )
 

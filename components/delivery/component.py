@@ -31,7 +31,6 @@ Creates:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,12 +38,12 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.cluster.component import SYSTEM_LABEL, SYSTEM_TOLERATION_POD
-from core import iam
-from core.blocks import pinned_release
+from components.cluster.component import Cluster
+from components.delivery.config import DeliveryConfig
+from core import iam, kubernetes
+from core.blocks import addon
 from core.component import PlatformComponent
 from core.context import StackContext
-from core.sections.platform_services import DeliveryConfig
 from core.tags import merge_tags
 
 TYPE = "aws-platform:platform:Delivery"
@@ -74,22 +73,15 @@ REQUESTS_METRIC = "http_requests_total"
 IRSA_AUDIENCE = "sts.amazonaws.com"
 AMP_QUERY_ACTIONS = ("aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels", "aps:GetMetricMetadata")
 
-ZONE = "topology.kubernetes.io/zone"
-HOSTNAME = "kubernetes.io/hostname"
-
 
 @dataclass(frozen=True, kw_only=True)
 class DeliveryArgs:
     ctx: StackContext
     config: DeliveryConfig
-    cluster_name: str
-    oidc_provider_arn: pulumi.Input[str]
-    oidc_issuer: pulumi.Input[str]
-    """The cluster's OIDC issuer without `https://` (Argo Rollouts uses IRSA: see the module docstring)."""
+    cluster: Cluster
+    """Argo CD and Argo Rollouts run in it; Rollouts' IRSA role trusts its OIDC provider (see the module docstring)."""
     prometheus_workspace_arn: pulumi.Input[str]
     prometheus_endpoint: pulumi.Input[str]
-    k8s_provider: k8s.Provider
-    depends_on: Sequence[pulumi.Resource] = ()
 
 
 class Delivery(PlatformComponent):
@@ -100,22 +92,23 @@ class Delivery(PlatformComponent):
         super().__init__(TYPE, name, opts)
         self._ctx = ctx = args.ctx
         cfg = args.config
-        k8s_provider = args.k8s_provider
+        cluster = args.cluster
+        k8s_provider = cluster.provider
 
         # Argo CD ---------------------------------------------------------------------------------------------------
-        argocd_ns = self._namespace(ARGOCD_NAMESPACE, "baseline", k8s_provider, args.depends_on)
-        argocd = pinned_release(
+        argocd = addon(
             self,
             "argocd",
+            ctx=ctx,
+            cluster=cluster,
+            namespace=ARGOCD_NAMESPACE,
+            namespace_labels=namespace_labels("baseline", ctx.environment),
             chart=ARGOCD_CHART,
             version=cfg.argocd_chart_version,
             repository=ARGO_HELM_REPOSITORY,
-            namespace=ARGOCD_NAMESPACE,
-            timeout=900,  # Redis HA starts its three StatefulSet pods one after the other
             values=argocd_values(cfg),
-            provider=k8s_provider,
-            depends_on=[argocd_ns, *args.depends_on],
-        )
+            timeout=900,  # Redis HA starts its three StatefulSet pods one after the other
+        ).release
         self.argocd_namespace = ARGOCD_NAMESPACE
 
         project = platform_project(cfg)
@@ -141,8 +134,8 @@ class Delivery(PlatformComponent):
         role = aws.iam.Role(
             self.child_name("argo-rollouts"),
             name=ctx.namer.physical("argo-rollouts", service="iam-role"),
-            description=f"Argo Rollouts controller of {args.cluster_name}: queries Amazon Managed Prometheus (IRSA)",
-            assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(
+            description=f"Argo Rollouts controller of {cluster.cluster_name}: queries Amazon Managed Prometheus (IRSA)",
+            assume_role_policy=pulumi.Output.all(cluster.oidc_provider_arn, cluster.oidc_issuer).apply(
                 lambda parts: irsa_trust_policy(
                     provider_arn=parts[0],
                     issuer=parts[1],
@@ -163,19 +156,20 @@ class Delivery(PlatformComponent):
         self.rollouts_role_arn = role.arn
 
         # Argo Rollouts: controller and analysis ----------------------------------------------------------------------
-        rollouts_ns = self._namespace(ROLLOUTS_NAMESPACE, "restricted", k8s_provider, args.depends_on)
-        rollouts = pinned_release(
+        rollouts = addon(
             self,
             "argo-rollouts",
+            ctx=ctx,
+            cluster=cluster,
+            namespace=ROLLOUTS_NAMESPACE,
+            namespace_labels=namespace_labels("restricted", ctx.environment),
             chart=ROLLOUTS_CHART,
             version=cfg.rollouts_chart_version,
             repository=ARGO_HELM_REPOSITORY,
-            namespace=ROLLOUTS_NAMESPACE,
-            timeout=600,
             values=rollouts_values(role_arn=role.arn, region=ctx.region),
-            provider=k8s_provider,
-            depends_on=[rollouts_ns, query, *args.depends_on],
-        )
+            depends_on=[query],
+            timeout=600,
+        ).release
         address = pulumi.Output.from_input(args.prometheus_endpoint).apply(prometheus_address)
         template = error_rate_template(address=address, region=ctx.region, max_error_rate=cfg.canary_max_error_rate)
         k8s.apiextensions.CustomResource(
@@ -189,15 +183,6 @@ class Delivery(PlatformComponent):
 
         self.register_outputs({"argocdNamespace": self.argocd_namespace, "rolloutsRoleArn": self.rollouts_role_arn})
 
-    def _namespace(
-        self, name: str, enforce: str, provider: k8s.Provider, depends_on: Sequence[pulumi.Resource]
-    ) -> k8s.core.v1.Namespace:
-        return k8s.core.v1.Namespace(
-            self.child_name(name),
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=namespace_labels(enforce, self._ctx.environment)),
-            opts=self.child_opts(name, provider=provider, depends_on=depends_on),
-        )
-
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Placement and sizing
@@ -207,13 +192,8 @@ def _resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict
     return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu_limit, "memory": memory_limit}}
 
 
-SYSTEM_NODE_SELECTOR = {"kubernetes.io/os": "linux", SYSTEM_LABEL[0]: SYSTEM_LABEL[1]}
-SYSTEM_NODE_EXPRESSION = {"key": SYSTEM_LABEL[0], "operator": "In", "values": [SYSTEM_LABEL[1]]}
-SYSTEM_NODE_AFFINITY = {
-    "requiredDuringSchedulingIgnoredDuringExecution": {
-        "nodeSelectorTerms": [{"matchExpressions": [SYSTEM_NODE_EXPRESSION]}]
-    }
-}
+# The charts default their node selectors to Linux nodes; the system-node selector keeps that.
+SYSTEM_NODE_OS = "linux"
 
 # Requests sized for a platform cluster of a few hundred applications; memory limits leave headroom for sync bursts.
 ARGOCD_RESOURCES: dict[str, dict[str, dict[str, str]]] = {
@@ -258,14 +238,13 @@ def argocd_values(cfg: DeliveryConfig) -> dict[str, Any]:
     values: dict[str, Any] = {
         "global": {
             # Every Argo CD component inherits these unless it sets its own (the chart's `global` presets).
-            "nodeSelector": dict(SYSTEM_NODE_SELECTOR),
-            "tolerations": [SYSTEM_TOLERATION_POD],
+            **kubernetes.on_system_nodes(os=SYSTEM_NODE_OS),
             "affinity": {
                 # hard: replicas on distinct nodes, preferably distinct zones; soft: only preferred.
                 "podAntiAffinity": "hard" if ha else "soft",
-                "nodeAffinity": {"type": "hard", "matchExpressions": [SYSTEM_NODE_EXPRESSION]},
+                "nodeAffinity": {"type": "hard", "matchExpressions": [kubernetes.system_node_expression()]},
             },
-            "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": ZONE, "whenUnsatisfiable": "ScheduleAnyway"}],
+            "topologySpreadConstraints": kubernetes.zone_spread(),
             "addPrometheusAnnotations": True,
             "logging": {"format": "json"},
         },
@@ -320,14 +299,14 @@ def redis_ha_values() -> dict[str, Any]:
     its tolerations from the top-level `tolerations` (redis-ha 4.34 reads no `haproxy.tolerations`, whatever argo-cd's
     values.yaml documents)."""
     res = ARGOCD_RESOURCES
-    on_system_nodes = {"nodeAffinity": SYSTEM_NODE_AFFINITY}
+    on_system_nodes = {"nodeAffinity": kubernetes.system_node_affinity()}
     return {
         "enabled": True,
-        "nodeSelector": dict(SYSTEM_NODE_SELECTOR),
-        "tolerations": [SYSTEM_TOLERATION_POD],
+        **kubernetes.on_system_nodes(os=SYSTEM_NODE_OS),
         "additionalAffinities": on_system_nodes,
         "hardAntiAffinity": True,
-        "topologySpreadConstraints": {"enabled": True, "maxSkew": 1, "topologyKey": ZONE},
+        # redis-ha's own form of a zone spread constraint.
+        "topologySpreadConstraints": {"enabled": True, "maxSkew": 1, "topologyKey": kubernetes.ZONE_TOPOLOGY_KEY},
         "podDisruptionBudget": {"maxUnavailable": 1},
         "redis": {"resources": res["redis-ha.redis"]},
         "sentinel": {"resources": res["redis-ha.sentinel"]},
@@ -365,27 +344,12 @@ def rollouts_values(*, role_arn: pulumi.Input[str], region: str) -> dict[str, An
         "containerSecurityContext": dict(RESTRICTED_CONTAINER),
         "controller": {
             "replicas": 2,  # leader election: one active, one standby
-            "nodeSelector": dict(SYSTEM_NODE_SELECTOR),
-            "tolerations": [SYSTEM_TOLERATION_POD],
+            **kubernetes.on_system_nodes(os=SYSTEM_NODE_OS),
             "affinity": {
-                "nodeAffinity": SYSTEM_NODE_AFFINITY,
-                "podAntiAffinity": {
-                    "preferredDuringSchedulingIgnoredDuringExecution": [
-                        {
-                            "weight": 100,
-                            "podAffinityTerm": {"topologyKey": HOSTNAME, "labelSelector": {"matchLabels": selector}},
-                        }
-                    ]
-                },
+                "nodeAffinity": kubernetes.system_node_affinity(),
+                "podAntiAffinity": kubernetes.node_spread(selector, required=False),
             },
-            "topologySpreadConstraints": [
-                {
-                    "maxSkew": 1,
-                    "topologyKey": ZONE,
-                    "whenUnsatisfiable": "ScheduleAnyway",
-                    "labelSelector": {"matchLabels": selector},
-                }
-            ],
+            "topologySpreadConstraints": kubernetes.zone_spread(selector),
             "pdb": {"enabled": True, "maxUnavailable": 1},
             "resources": ROLLOUTS_RESOURCES,
             "metrics": {"enabled": True},
@@ -474,9 +438,7 @@ def namespace_labels(enforce: str, environment: str) -> dict[str, str]:
     return {
         **_labels(),
         "platform/environment": environment,
-        "pod-security.kubernetes.io/enforce": enforce,
-        "pod-security.kubernetes.io/audit": "restricted",
-        "pod-security.kubernetes.io/warn": "restricted",
+        **kubernetes.pod_security_labels(enforce, audit="restricted", warn="restricted"),
     }
 
 

@@ -27,7 +27,7 @@ Creates:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,14 +35,15 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.cluster.component import SYSTEM_LABEL, SYSTEM_TOLERATION_POD
+from components.cluster.component import Cluster
 from components.edge import spec
+from components.edge.config import CloudFrontConfig, EdgeConfig
+from components.network.component import Network
 from core import iam
-from core.blocks import customer_key, pinned_release, pod_identity_role
+from core.blocks import PodRoleSpec, addon, customer_key
 from core.buckets import secure_bucket
 from core.component import PlatformComponent
 from core.context import StackContext
-from core.sections.platform_services import CloudFrontConfig, EdgeConfig
 from core.tags import merge_tags
 
 TYPE = "aws-platform:platform:Edge"
@@ -55,17 +56,12 @@ ACCESS_LOG_PREFIX = "alb"
 class EdgeArgs:
     ctx: StackContext
     config: EdgeConfig
-    cluster_name: str
-    vpc_id: pulumi.Input[str]
-    vpc_cidr: str
-    public_subnet_ids: Mapping[str, pulumi.Input[str]]
-    """Public subnets by AZ (the ALB's)."""
-    alb_security_group_id: pulumi.Input[str]
-    node_security_group_id: pulumi.Input[str]
-    k8s_provider: k8s.Provider
+    network: Network
+    """The ALB's public subnets and security group, and the VPC the controller and NLBs work in."""
+    cluster: Cluster
+    """The load balancer controller runs in it; load balancers reach its nodes' security group."""
     global_provider: aws.Provider | None = None
     """A us-east-1 provider for CloudFront's certificate and WAF (required when `config.cloudfront` is set)."""
-    depends_on: Sequence[pulumi.Resource] = ()
 
 
 class Edge(PlatformComponent):
@@ -86,7 +82,8 @@ class Edge(PlatformComponent):
         cfg = args.config
         if cfg.cloudfront is not None and args.global_provider is None:
             raise ValueError("edge.cloudFront needs the us-east-1 provider (EdgeArgs.global_provider)")
-        zones = sorted(args.public_subnet_ids)
+        network, cluster = args.network, args.cluster
+        zones = sorted(network.public_subnet_ids)
         self.ingress_class_name = INGRESS_CLASS
         self.ingress_group = ctx.namer.physical("public")
         self.load_balancer_name = ctx.namer.physical("public", service="load-balancer")
@@ -117,12 +114,12 @@ class Edge(PlatformComponent):
         self.access_log_bucket = log_bucket.name
 
         # Network paths to the pods --------------------------------------------------------------------------------
-        self._to_nodes("alb", args.alb_security_group_id, args.node_security_group_id)
+        self._to_nodes("alb", network.alb_security_group_id, cluster.node_security_group_id)
         self.nlb_security_group_id = None
         if cfg.nlb is not None:
             nlb_sg = aws.ec2.SecurityGroup(
                 self.child_name("nlb"),
-                vpc_id=args.vpc_id,
+                vpc_id=network.vpc_id,
                 description=f"{cfg.nlb.scheme} NLBs for gRPC/HTTP2 Services: 443 from known client ranges",
                 tags=self._tags("nlb"),
                 opts=self.child_opts("nlb"),
@@ -146,54 +143,46 @@ class Edge(PlatformComponent):
                 ip_protocol="tcp",
                 from_port=0,
                 to_port=65535,
-                cidr_ipv4=args.vpc_cidr,
+                cidr_ipv4=network.cidr,
                 tags=self._tags("nlb-to-vpc"),
                 opts=self.child_opts("nlb-to-vpc"),
             )
-            self._to_nodes("nlb", nlb_sg.id, args.node_security_group_id)
+            self._to_nodes("nlb", nlb_sg.id, cluster.node_security_group_id)
             self.nlb_security_group_id = nlb_sg.id
 
         # Controller ------------------------------------------------------------------------------------------------
-        controller_role = pod_identity_role(
+        controller = addon(
             self,
             "lb-controller",
             ctx=ctx,
-            cluster=args.cluster_name,
+            cluster=cluster,
             namespace=spec.LB_CONTROLLER_NAMESPACE,
-            service_account=spec.LB_CONTROLLER_SERVICE_ACCOUNT,
-            description=f"AWS Load Balancer Controller of {args.cluster_name} (EKS Pod Identity)",
-            policy=spec.lb_controller_policy(ctx.partition),
-            policy_name="aws-load-balancer-controller",
-            tags=self._tags("lb-controller"),
-            cluster_resources=args.depends_on,
-        )
-        controller = pinned_release(
-            self,
-            "lb-controller",
-            name=spec.LB_CONTROLLER_CHART,
+            release_name=spec.LB_CONTROLLER_CHART,
             chart=spec.LB_CONTROLLER_CHART,
             version=cfg.lb_controller_chart_version,
             repository=spec.LB_CONTROLLER_REPOSITORY,
-            namespace=spec.LB_CONTROLLER_NAMESPACE,
             values=spec.lb_controller_values(
-                cluster_name=args.cluster_name,
+                cluster_name=cluster.cluster_name,
                 region=ctx.region,
-                vpc_id=args.vpc_id,
+                vpc_id=network.vpc_id,
                 ssl_policy=cfg.ssl_policy,
                 tags=ctx.tags,
-                system_toleration=SYSTEM_TOLERATION_POD,
-                system_label=SYSTEM_LABEL,
             ),
-            provider=args.k8s_provider,
-            depends_on=[*controller_role.ready, *args.depends_on],
-        )
+            role=PodRoleSpec(
+                service_account=spec.LB_CONTROLLER_SERVICE_ACCOUNT,
+                description=f"AWS Load Balancer Controller of {cluster.cluster_name} (EKS Pod Identity)",
+                policy=spec.lb_controller_policy(ctx.partition),
+                policy_name="aws-load-balancer-controller",
+                tags=self._tags("lb-controller"),
+            ),
+        ).release
 
         # Ingress class ---------------------------------------------------------------------------------------------
         params = spec.ingress_class_params(
             name=INGRESS_CLASS,
             group=self.ingress_group,
             load_balancer_name=self.load_balancer_name,
-            subnet_ids=[args.public_subnet_ids[az] for az in zones],
+            subnet_ids=[network.public_subnet_ids[az] for az in zones],
             ssl_policy=cfg.ssl_policy,
             certificate_arn=certificate_arn,
             web_acl_arn=web_acl.arn,
@@ -209,7 +198,7 @@ class Edge(PlatformComponent):
             metadata=params["metadata"],
             spec=params["spec"],
             opts=self.child_opts(
-                "ingress-class-params", provider=args.k8s_provider, depends_on=[controller, log_bucket.policy]
+                "ingress-class-params", provider=cluster.provider, depends_on=[controller, log_bucket.policy]
             ),
         )
         klass = spec.ingress_class(INGRESS_CLASS, INGRESS_CLASS)
@@ -217,19 +206,19 @@ class Edge(PlatformComponent):
             self.child_name("ingress-class"),
             metadata=klass["metadata"],
             spec=klass["spec"],
-            opts=self.child_opts("ingress-class", provider=args.k8s_provider, depends_on=[controller, params_cr]),
+            opts=self.child_opts("ingress-class", provider=cluster.provider, depends_on=[controller, params_cr]),
         )
         anchor = spec.group_anchor_ingress(
             name="platform-edge",
             namespace=spec.LB_CONTROLLER_NAMESPACE,
             ingress_class_name=INGRESS_CLASS,
-            alb_security_group_id=args.alb_security_group_id,
+            alb_security_group_id=network.alb_security_group_id,
         )
         k8s.networking.v1.Ingress(
             self.child_name("group-anchor"),
             metadata=anchor["metadata"],
             spec=anchor["spec"],
-            opts=self.child_opts("group-anchor", provider=args.k8s_provider, depends_on=[controller, ingress_class]),
+            opts=self.child_opts("group-anchor", provider=cluster.provider, depends_on=[controller, ingress_class]),
         )
 
         # CloudFront ------------------------------------------------------------------------------------------------

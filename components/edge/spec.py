@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from core import iam
+from core import iam, kubernetes
 
 if TYPE_CHECKING:  # typed shapes only: the pulumi-aws input dicts, so the type checker checks every key
     from pulumi_aws.wafv2 import (
@@ -193,8 +193,6 @@ def lb_controller_values(
     vpc_id: Any,
     ssl_policy: str,
     tags: Mapping[str, str],
-    system_toleration: Mapping[str, str],
-    system_label: tuple[str, str],
 ) -> dict[str, Any]:
     """Helm values of the controller chart.
 
@@ -217,17 +215,9 @@ def lb_controller_values(
         "enableWaf": False,
         "enableShield": False,
         "defaultTags": dict(tags),
-        "priorityClassName": "system-cluster-critical",
-        "tolerations": [dict(system_toleration)],
-        "nodeSelector": {system_label[0]: system_label[1]},
-        "topologySpreadConstraints": [
-            {
-                "maxSkew": 1,
-                "topologyKey": "topology.kubernetes.io/zone",
-                "whenUnsatisfiable": "ScheduleAnyway",
-                "labelSelector": {"matchLabels": selector},
-            }
-        ],
+        "priorityClassName": kubernetes.SYSTEM_CLUSTER_CRITICAL,
+        **kubernetes.on_system_nodes(),
+        "topologySpreadConstraints": kubernetes.zone_spread(selector),
         "podDisruptionBudget": {"maxUnavailable": 1},
         "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}},
     }

@@ -2,8 +2,10 @@
 
 Creates, in the Identity Center instance of the organization (looked up; the IdP connection to Okta or Entra and
 SCIM provisioning are made once in the console, see the README):
-- the five permission sets of `core.access` with their session durations, AWS managed policies and inline policies;
-- account assignments of IdP groups (display names from config, looked up in the identity store) per account.
+- the five permission sets of `permission_sets` with their session durations, AWS managed policies and inline
+  policies (developers write only in the accounts of environments whose profile says `sandbox: true`);
+- account assignments of IdP groups (display names from config, looked up in the identity store) per environment
+  account.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from core.access import permission_sets
+from components.identity_center.config import IdentityCenterConfig
+from components.identity_center.permission_sets import permission_sets
+from components.organization.config import OrganizationConfig
 from core.component import PlatformComponent
 from core.context import StackContext
-from core.sections.organization import IdentityCenterConfig, OrganizationConfig
 from core.tags import merge_tags
 
 TYPE = "aws-platform:platform:IdentityCenter"
@@ -54,7 +57,9 @@ class IdentityCenter(PlatformComponent):
             group_ids[group] = found.group_id
 
         self.permission_set_arns = {}
-        for pset in permission_sets(args.organization.accounts["sandbox"].id):
+        organization = args.organization
+        sandbox_ids = [organization.accounts[name].id for name, p in organization.profiles.items() if p.sandbox]
+        for pset in permission_sets(sandbox_ids):
             resource = aws.ssoadmin.PermissionSet(
                 self.child_name(pset.name),
                 name=pset.name,

@@ -50,8 +50,14 @@ class NetworkArgs:
 
 
 class Network(PlatformComponent):
+    """The network handle (`core.handles.NetworkHandle`) the cluster, edge and database components receive."""
+
     vpc_id: pulumi.Output[str]
     vpc_cidr: pulumi.Output[str]
+    cidr: str
+    """The VPC's IPv4 CIDR, literal (for security group rules and policy documents known at preview)."""
+    zones: tuple[str, ...]
+    """The availability zones, in configured order; the subnet maps are keyed by them."""
     private_subnet_ids: dict[str, pulumi.Output[str]]
     public_subnet_ids: dict[str, pulumi.Output[str]]
     database_subnet_ids: dict[str, pulumi.Output[str]]
@@ -69,6 +75,8 @@ class Network(PlatformComponent):
         cfg = args.config
         plan = plan_subnets(cfg.vpc_cidr, cfg.availability_zones)
         azs = cfg.availability_zones
+        self.cidr = cfg.vpc_cidr
+        self.zones = tuple(azs)
 
         vpc = aws.ec2.Vpc(
             self.child_name("vpc"),

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from core.loading import parse_section
-from core.schema import Bool, Invalid, Model, ValidationContext, context_of
-from core.validation import Section
+from core.schema import Bool, Invalid, Model, context_of
 
 NAT_MODES = ("perAz", "single")
 
@@ -132,26 +129,6 @@ class NetworkConfig(Model):
         if found:
             raise Invalid(*found)
         return endpoints
-
-
-def check_address_plan(sec: Section, plan: Mapping[str, Any]) -> dict[str, ipaddress.IPv4Network]:
-    networks: dict[str, ipaddress.IPv4Network] = {}
-    for env, cidr in plan.items():
-        try:
-            net = ipaddress.IPv4Network(cidr)
-        except (ValueError, TypeError):
-            sec.bad(f"addressPlan.{env}", cidr, "an IPv4 CIDR block such as 10.10.0.0/16")
-            continue
-        networks[env] = net
-    for env, net in networks.items():
-        for other, other_net in networks.items():
-            if env < other and net.overlaps(other_net):
-                sec.bad(f"addressPlan.{other}", str(other_net), f"a block that does not overlap {env} ({net})")
-    return networks
-
-
-def parse_network(sec: Section, *, context: ValidationContext, top: Section) -> NetworkConfig | None:
-    return parse_section(NetworkConfig, sec, context)
 
 
 _PRIVATE_RANGES = tuple(ipaddress.IPv4Network(c) for c in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))

@@ -18,7 +18,7 @@ Creates:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,30 +26,36 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.cluster.component import NODE_MANAGED_POLICIES, SYSTEM_LABEL, SYSTEM_TOLERATION_POD
+from components.cluster.component import NODE_MANAGED_POLICIES, Cluster
+from components.network.component import Network
 from components.nodepools import karpenter, manifests
 from components.nodepools.config import KarpenterConfig
 from core import iam
-from core.blocks import customer_key
+from core.blocks import addon, customer_key, pod_identity_role
 from core.component import PlatformComponent
 from core.context import StackContext
+from core.kubernetes import (
+    SYSTEM_CLUSTER_CRITICAL,
+    node_spread,
+    system_node_affinity,
+    system_toleration,
+    zone_spread,
+)
 from core.tags import merge_tags
 
 TYPE = "aws-platform:platform:NodePools"
+NOT_ON_KARPENTER_NODES = {"key": "karpenter.sh/nodepool", "operator": "DoesNotExist"}
+"""Karpenter must never run on a node it manages (it could consolidate its own node away)."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class NodePoolsArgs:
     ctx: StackContext
     config: KarpenterConfig
-    cluster_name: str
-    cluster_endpoint: pulumi.Input[str]
-    availability_zones: Sequence[str]
-    kms_key_arn: pulumi.Input[str]
-    """The cluster's customer key, used for node root volumes."""
-    k8s_provider: k8s.Provider
-    depends_on: Sequence[pulumi.Resource] = ()
-    """What must exist before Karpenter runs (the system node group)."""
+    cluster: Cluster
+    """Karpenter runs on its system nodes; node volumes use its customer key."""
+    network: Network
+    """The zones the node pools may launch in."""
 
 
 class NodePools(PlatformComponent):
@@ -62,7 +68,8 @@ class NodePools(PlatformComponent):
         super().__init__(TYPE, name, opts)
         self._ctx = ctx = args.ctx
         cfg = args.config
-        cluster = args.cluster_name
+        handle = args.cluster
+        cluster = handle.cluster_name
 
         node_role_name = ctx.namer.physical("karpenter-node", service="iam-role")
         controller_role_name = ctx.namer.physical("karpenter-controller", service="iam-role")
@@ -88,12 +95,11 @@ class NodePools(PlatformComponent):
             )
         access_entry = aws.eks.AccessEntry(
             self.child_name("node"),
-            cluster_name=cluster,
+            cluster_name=handle.name,
             principal_arn=node_role.arn,
             type="EC2_LINUX",
             tags=self._tags("karpenter-node"),
-            # The cluster is named by a plain string: wait for it explicitly, or a first `up` races its creation.
-            opts=self.child_opts("node", depends_on=args.depends_on),
+            opts=self.child_opts("node"),
         )
         self.node_role_arn = node_role.arn
         if cfg.create_spot_service_linked_role:
@@ -105,17 +111,7 @@ class NodePools(PlatformComponent):
                 opts=self.child_opts("spot", retain_on_delete=True),
             )
 
-        # Controller identity -------------------------------------------------------------------------------------
-        controller_role = aws.iam.Role(
-            self.child_name("controller"),
-            name=controller_role_name,
-            description=f"Karpenter controller of {cluster} (EKS Pod Identity)",
-            assume_role_policy=iam.pod_identity_trust(
-                ctx, cluster=cluster, namespace=karpenter.NAMESPACE, service_account=karpenter.SERVICE_ACCOUNT
-            ),
-            tags=self._tags("karpenter-controller"),
-            opts=self.child_opts("controller"),
-        )
+        # Controller identity: made before the add-on, because the interruption queue's key policy names the role ----
         scope = karpenter.Scope(
             partition=ctx.partition,
             region=ctx.region,
@@ -125,64 +121,56 @@ class NodePools(PlatformComponent):
             queue_arn=queue_arn,
             dns_suffix=ctx.dns_suffix,
         )
-        controller_policies = [
-            aws.iam.RolePolicy(
-                self.child_name(f"controller-{policy}"),
-                name=policy,
-                role=controller_role.id,
-                policy=doc,
-                opts=self.child_opts(f"controller-{policy}"),
-            )
-            for policy, doc in karpenter.controller_policies(cfg.version, scope).items()
-        ]
-        association = aws.eks.PodIdentityAssociation(
-            self.child_name("controller"),
-            cluster_name=cluster,
+        controller_role = pod_identity_role(
+            self,
+            "controller",
+            ctx=ctx,
+            cluster=handle,
             namespace=karpenter.NAMESPACE,
             service_account=karpenter.SERVICE_ACCOUNT,
-            role_arn=controller_role.arn,
+            description=f"Karpenter controller of {cluster} (EKS Pod Identity)",
+            policies=karpenter.controller_policies(cfg.version, scope),
+            role_name=controller_role_name,
             tags=self._tags("karpenter-controller"),
-            opts=self.child_opts("controller", depends_on=args.depends_on),
         )
-        self.controller_role_arn = controller_role.arn
+        self.controller_role_arn = controller_role.role.arn
 
         # Interruption handling -----------------------------------------------------------------------------------
-        queue = self._interruption_queue(queue_name, queue_arn, controller_role_name, controller_role)
+        queue = self._interruption_queue(queue_name, queue_arn, controller_role_name, controller_role.role)
         self.interruption_queue_name = queue.name
 
         # Controller and CRDs -------------------------------------------------------------------------------------
-        crds = k8s.helm.v3.Release(
-            self.child_name("karpenter-crd"),
-            name="karpenter-crd",
+        # The CRD chart keeps Helm's defaults (no atomic rollback), as it was installed before the add-on block.
+        crds = addon(
+            self,
+            "karpenter-crd",
+            ctx=ctx,
+            cluster=handle,
+            namespace=karpenter.NAMESPACE,
             chart=karpenter.CRD_CHART,
             version=cfg.version,
-            namespace=karpenter.NAMESPACE,
-            max_history=10,
-            opts=self.child_opts("karpenter-crd", provider=args.k8s_provider, depends_on=args.depends_on),
+            repository=None,
+            values=None,
+            atomic=False,
         )
-        controller = k8s.helm.v3.Release(
-            self.child_name("karpenter"),
-            name="karpenter",
+        controller = addon(
+            self,
+            "karpenter",
+            ctx=ctx,
+            cluster=handle,
+            namespace=karpenter.NAMESPACE,
             chart=karpenter.CONTROLLER_CHART,
             version=cfg.version,
-            namespace=karpenter.NAMESPACE,
+            repository=None,
+            values=controller_values(cluster_name=cluster, cluster_endpoint=handle.endpoint, queue_name=queue_name),
+            role=controller_role,
+            depends_on=[crds.release, access_entry, queue],
             skip_crds=True,
-            atomic=True,
-            cleanup_on_fail=True,
-            max_history=10,
-            values=controller_values(
-                cluster_name=cluster, cluster_endpoint=args.cluster_endpoint, queue_name=queue_name
-            ),
-            opts=self.child_opts(
-                "karpenter",
-                provider=args.k8s_provider,
-                depends_on=[crds, association, access_entry, queue, *controller_policies, *args.depends_on],
-            ),
-        )
+        ).release
 
         # Node class and pools ------------------------------------------------------------------------------------
         node_class = manifests.node_class(
-            cfg, cluster_name=cluster, node_role_name=node_role_name, kms_key_arn=args.kms_key_arn, tags=ctx.tags
+            cfg, cluster_name=cluster, node_role_name=node_role_name, kms_key_arn=handle.kms_key_arn, tags=ctx.tags
         )
         nc = k8s.apiextensions.CustomResource(
             self.child_name("node-class"),
@@ -190,10 +178,10 @@ class NodePools(PlatformComponent):
             kind=node_class["kind"],
             metadata=node_class["metadata"],
             spec=node_class["spec"],
-            opts=self.child_opts("node-class", provider=args.k8s_provider, depends_on=[controller]),
+            opts=self.child_opts("node-class", provider=handle.provider, depends_on=[controller]),
         )
         self.node_pool_names = []
-        for pool in manifests.node_pools(cfg, zones=args.availability_zones):
+        for pool in manifests.node_pools(cfg, zones=args.network.zones):
             pool_name = pool["metadata"]["name"]
             k8s.apiextensions.CustomResource(
                 self.child_name(f"node-pool-{pool_name}"),
@@ -201,7 +189,7 @@ class NodePools(PlatformComponent):
                 kind=pool["kind"],
                 metadata=pool["metadata"],
                 spec=pool["spec"],
-                opts=self.child_opts(f"node-pool-{pool_name}", provider=args.k8s_provider, depends_on=[controller, nc]),
+                opts=self.child_opts(f"node-pool-{pool_name}", provider=handle.provider, depends_on=[controller, nc]),
             )
             self.node_pool_names.append(pool_name)
 
@@ -289,35 +277,13 @@ def controller_values(*, cluster_name: str, cluster_endpoint: Any, queue_name: s
         },
         "serviceAccount": {"create": True, "name": karpenter.SERVICE_ACCOUNT},
         "replicas": 2,
-        "priorityClassName": "system-cluster-critical",
-        "tolerations": [SYSTEM_TOLERATION_POD],
+        "priorityClassName": SYSTEM_CLUSTER_CRITICAL,
+        "tolerations": [system_toleration()],
         "affinity": {
-            "nodeAffinity": {
-                "requiredDuringSchedulingIgnoredDuringExecution": {
-                    "nodeSelectorTerms": [
-                        {
-                            "matchExpressions": [
-                                {"key": SYSTEM_LABEL[0], "operator": "In", "values": [SYSTEM_LABEL[1]]},
-                                {"key": "karpenter.sh/nodepool", "operator": "DoesNotExist"},
-                            ]
-                        }
-                    ]
-                }
-            },
-            "podAntiAffinity": {
-                "requiredDuringSchedulingIgnoredDuringExecution": [
-                    {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": selector}}
-                ]
-            },
+            "nodeAffinity": system_node_affinity(NOT_ON_KARPENTER_NODES),
+            "podAntiAffinity": node_spread(selector, required=True),
         },
-        "topologySpreadConstraints": [
-            {
-                "maxSkew": 1,
-                "topologyKey": "topology.kubernetes.io/zone",
-                "whenUnsatisfiable": "DoNotSchedule",
-                "labelSelector": {"matchLabels": selector},
-            }
-        ],
+        "topologySpreadConstraints": zone_spread(selector, when_unsatisfiable="DoNotSchedule"),
         "podDisruptionBudget": {"name": "karpenter", "maxUnavailable": 1},
         "controller": {
             "resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}}

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from components.nodepools.config import KarpenterConfig, NodePoolConfig
+from core.kubernetes import ARCH_LABEL, OS_LABEL, ZONE_TOPOLOGY_KEY
 
 NODE_CLASS = "default"
 POOL_LABEL = "platform/pool"
@@ -120,12 +121,12 @@ def _pool(
                 "spec": {
                     "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": NODE_CLASS},
                     "requirements": [
-                        {"key": "kubernetes.io/arch", "operator": "In", "values": [pool.architecture]},
-                        {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
+                        {"key": ARCH_LABEL, "operator": "In", "values": [pool.architecture]},
+                        {"key": OS_LABEL, "operator": "In", "values": ["linux"]},
                         {"key": "karpenter.sh/capacity-type", "operator": "In", "values": list(capacity_types)},
                         {"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": list(pool.families)},
                         {"key": "karpenter.k8s.aws/instance-size", "operator": "In", "values": list(pool.sizes)},
-                        {"key": "topology.kubernetes.io/zone", "operator": "In", "values": list(zones)},
+                        {"key": ZONE_TOPOLOGY_KEY, "operator": "In", "values": list(zones)},
                     ],
                     "expireAfter": cfg.expire_after,
                     "terminationGracePeriod": cfg.termination_grace_period,

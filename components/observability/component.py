@@ -42,15 +42,15 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.cluster.component import SYSTEM_LABEL, SYSTEM_TOLERATION_POD
+from components.cluster.component import Cluster
 from components.nodepools import karpenter
 from components.observability import alert_rules
-from core import iam
-from core.blocks import customer_key, pinned_release, pod_identity_role
+from components.observability.config import ObservabilityConfig
+from core import iam, kubernetes
+from core.blocks import PodRoleSpec, addon, customer_key, labelled_namespace
 from core.buckets import secure_bucket
 from core.component import PlatformComponent
 from core.context import StackContext
-from core.sections.platform_services import ObservabilityConfig
 from core.tags import merge_tags
 
 TYPE = "aws-platform:platform:Observability"
@@ -84,10 +84,8 @@ KARPENTER_METRICS_PORT_NAME = "http-metrics"
 class ObservabilityArgs:
     ctx: StackContext
     config: ObservabilityConfig
-    cluster_name: str
-    k8s_provider: k8s.Provider
-    depends_on: Sequence[pulumi.Resource] = ()
-    """What must exist before the agents run (the system node group, Karpenter)."""
+    cluster: Cluster
+    """The cluster whose logs and metrics are collected; the agents run on its nodes."""
 
 
 class Observability(PlatformComponent):
@@ -109,6 +107,7 @@ class Observability(PlatformComponent):
         self._ctx = ctx = args.ctx
         self._args = args
         cfg = args.config
+        cluster = args.cluster
 
         logs_key = self._key(
             "logs",
@@ -127,7 +126,6 @@ class Observability(PlatformComponent):
                 ),
             ],
         )
-        logging_ns = self._namespace(LOGGING_NAMESPACE, "privileged")
         observability_ns = self._namespace(NAMESPACE, "restricted")
 
         # Logs --------------------------------------------------------------------------------------------------
@@ -154,27 +152,31 @@ class Observability(PlatformComponent):
                 protect=ctx.protect,
             )
         self.log_archive_bucket = archive_name = archive.name if archive else None
-        fluent_bit_role = self._pod_role(
-            "fluent-bit",
-            namespace=LOGGING_NAMESPACE,
-            service_account=FLUENT_BIT,
-            description="Fluent Bit: container logs to CloudWatch Logs and the S3 archive",
-            policy=logs_key.arn.apply(
-                lambda key_arn: iam.document(
-                    fluent_bit_statements(
-                        ctx, log_group_name=app_group_name, archive_bucket=archive_name, key_arn=key_arn
-                    )
-                )
-            ),
-        )
-        self._release(
+        addon(
+            self,
             FLUENT_BIT,
+            ctx=ctx,
+            cluster=cluster,
+            namespace=LOGGING_NAMESPACE,
+            # Fluent Bit reads host paths: its namespace is `privileged`.
+            namespace_labels=namespace_labels("privileged", environment=ctx.environment),
             chart=FLUENT_BIT,
             version=cfg.fluent_bit_chart_version,
             repository=EKS_CHARTS,
-            namespace=LOGGING_NAMESPACE,
             values=fluent_bit_values(region=ctx.region, log_group_name=app_group_name, archive_bucket=archive_name),
-            depends_on=[logging_ns, app_group, *fluent_bit_role, *([archive.policy] if archive else [])],
+            role=self._pod_role(
+                "fluent-bit",
+                service_account=FLUENT_BIT,
+                description="Fluent Bit: container logs to CloudWatch Logs and the S3 archive",
+                policy=logs_key.arn.apply(
+                    lambda key_arn: iam.document(
+                        fluent_bit_statements(
+                            ctx, log_group_name=app_group_name, archive_bucket=archive_name, key_arn=key_arn
+                        )
+                    )
+                ),
+            ),
+            depends_on=[app_group, *([archive.policy] if archive else [])],
         )
 
         # Metrics and alerts ------------------------------------------------------------------------------------
@@ -210,58 +212,54 @@ class Observability(PlatformComponent):
         self.alert_topic_arn = topic.arn
 
         # Collection --------------------------------------------------------------------------------------------
+        # One namespace for the three collectors, so it is created here rather than by one of their add-ons.
         in_namespace: list[pulumi.Resource] = [observability_ns]
-        ksm = self._release(
+        ksm = self._collector(
             KUBE_STATE_METRICS,
             chart=KUBE_STATE_METRICS,
             version=cfg.kube_state_metrics_chart_version,
             repository=PROMETHEUS_COMMUNITY_CHARTS,
-            namespace=NAMESPACE,
             values=kube_state_metrics_values(),
             depends_on=in_namespace,
         )
         remote_write = workspace.prometheus_endpoint.apply(lambda endpoint: f"{endpoint}api/v1/remote_write")
-        gateway_role = self._pod_role(
-            "otel-gateway",
-            namespace=NAMESPACE,
-            service_account=GATEWAY,
-            description="OpenTelemetry gateway: OTLP metrics to Prometheus, traces to X-Ray, logs to CloudWatch",
-            policy=workspace.arn.apply(
-                lambda arn: iam.document(
-                    [remote_write_statement(arn), *log_stream_statements(ctx, app_group_name, "OtlpLogs")]
-                )
-            ),
-            managed_policies=("AWSXRayDaemonWriteAccess",),
-        )
-        self._release(
+        self._collector(
             GATEWAY,
             chart=COLLECTOR_CHART,
             version=cfg.otel_collector_chart_version,
             repository=OPEN_TELEMETRY_CHARTS,
-            namespace=NAMESPACE,
             values=gateway_values(
                 region=ctx.region,
-                cluster_name=args.cluster_name,
+                cluster_name=cluster.cluster_name,
                 remote_write_url=remote_write,
                 log_group_name=app_group_name,
             ),
-            depends_on=[*in_namespace, *gateway_role],
+            role=self._pod_role(
+                "otel-gateway",
+                service_account=GATEWAY,
+                description="OpenTelemetry gateway: OTLP metrics to Prometheus, traces to X-Ray, logs to CloudWatch",
+                policy=workspace.arn.apply(
+                    lambda arn: iam.document(
+                        [remote_write_statement(arn), *log_stream_statements(ctx, app_group_name, "OtlpLogs")]
+                    )
+                ),
+                managed_policies=("AWSXRayDaemonWriteAccess",),
+            ),
+            depends_on=in_namespace,
         )
-        scraper_role = self._pod_role(
-            "otel-scraper",
-            namespace=NAMESPACE,
-            service_account=SCRAPER,
-            description="OpenTelemetry scraper: Prometheus targets of the cluster to the workspace",
-            policy=workspace.arn.apply(lambda arn: iam.document([remote_write_statement(arn)])),
-        )
-        self._release(
+        self._collector(
             SCRAPER,
             chart=COLLECTOR_CHART,
             version=cfg.otel_collector_chart_version,
             repository=OPEN_TELEMETRY_CHARTS,
-            namespace=NAMESPACE,
-            values=scraper_values(region=ctx.region, cluster_name=args.cluster_name, remote_write_url=remote_write),
-            depends_on=[*in_namespace, *scraper_role, ksm],
+            values=scraper_values(region=ctx.region, cluster_name=cluster.cluster_name, remote_write_url=remote_write),
+            role=self._pod_role(
+                "otel-scraper",
+                service_account=SCRAPER,
+                description="OpenTelemetry scraper: Prometheus targets of the cluster to the workspace",
+                policy=workspace.arn.apply(lambda arn: iam.document([remote_write_statement(arn)])),
+            ),
+            depends_on=[*in_namespace, ksm],
         )
         self.otlp_grpc_endpoint = f"{GATEWAY}.{NAMESPACE}.svc.cluster.local:{OTLP_GRPC_PORT}"
         self.otlp_http_endpoint = f"http://{GATEWAY}.{NAMESPACE}.svc.cluster.local:{OTLP_HTTP_PORT}"
@@ -301,61 +299,57 @@ class Observability(PlatformComponent):
         )
 
     def _namespace(self, name: str, pod_security: str) -> k8s.core.v1.Namespace:
-        manifest = namespace_manifest(name, pod_security, environment=self._ctx.environment)
-        return k8s.core.v1.Namespace(
-            self.child_name(name),
-            metadata=manifest["metadata"],
-            opts=self.child_opts(name, provider=self._args.k8s_provider, depends_on=self._args.depends_on),
+        return labelled_namespace(
+            self,
+            name,
+            cluster=self._args.cluster,
+            labels=namespace_labels(pod_security, environment=self._ctx.environment),
         )
 
     def _pod_role(
         self,
         name: str,
         *,
-        namespace: str,
         service_account: str,
         description: str,
         policy: pulumi.Input[str],
         managed_policies: Sequence[str] = (),
-    ) -> list[pulumi.Resource]:
-        """An EKS Pod Identity role for one service account; returns what its pods must wait for."""
-        cluster = self._args.cluster_name
-        return pod_identity_role(
-            self,
-            name,
-            ctx=self._ctx,
-            cluster=cluster,
-            namespace=namespace,
+    ) -> PodRoleSpec:
+        """The EKS Pod Identity role of one collector's or agent's service account (the child `name`)."""
+        return PodRoleSpec(
+            key=name,
             service_account=service_account,
-            description=f"{description} ({cluster}, EKS Pod Identity)",
+            description=f"{description} ({self._args.cluster.cluster_name}, EKS Pod Identity)",
             policy=policy,
             tags=self._tags(name),
             managed_policies=managed_policies,
-            cluster_resources=self._args.depends_on,
-        ).ready
+        )
 
-    def _release(
+    def _collector(
         self,
         name: str,
         *,
         chart: str,
         version: str,
         repository: str,
-        namespace: str,
         values: Mapping[str, Any],
         depends_on: Sequence[pulumi.Resource],
+        role: PodRoleSpec | None = None,
     ) -> k8s.helm.v3.Release:
-        return pinned_release(
+        """A collector in the `observability` namespace."""
+        return addon(
             self,
             name,
+            ctx=self._ctx,
+            cluster=self._args.cluster,
+            namespace=NAMESPACE,
             chart=chart,
             version=version,
             repository=repository,
-            namespace=namespace,
             values=values,
-            provider=self._args.k8s_provider,
-            depends_on=[*self._args.depends_on, *depends_on],
-        )
+            role=role,
+            depends_on=depends_on,
+        ).release
 
     def _alert_topic(self, key: aws.kms.Key, workspace: aws.amp.Workspace) -> aws.sns.Topic:
         ctx = self._ctx
@@ -395,12 +389,17 @@ class Observability(PlatformComponent):
 # Pure documents and values (no Pulumi runtime): unit-testable
 
 
-def namespace_manifest(name: str, pod_security: str, *, environment: str) -> dict[str, Any]:
-    labels = {
+def namespace_labels(pod_security: str, *, environment: str) -> dict[str, str]:
+    """Labels of the component's namespaces: `pod_security` enforced, audited and warned about."""
+    return {
         "app.kubernetes.io/managed-by": "pulumi",
         "platform/environment": environment,
-        **{f"pod-security.kubernetes.io/{mode}": pod_security for mode in ("enforce", "audit", "warn")},
+        **kubernetes.pod_security_labels(pod_security),
     }
+
+
+def namespace_manifest(name: str, pod_security: str, *, environment: str) -> dict[str, Any]:
+    labels = namespace_labels(pod_security, environment=environment)
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
 
 
@@ -462,13 +461,6 @@ def alert_topic_statements(ctx: StackContext, topic_arn: str, workspace_arn: str
     ]
 
 
-def _on_system_nodes() -> dict[str, Any]:
-    return {
-        "tolerations": [SYSTEM_TOLERATION_POD],
-        "nodeSelector": {SYSTEM_LABEL[0]: SYSTEM_LABEL[1]},
-    }
-
-
 def _resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict[str, Any]:
     return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu_limit, "memory": memory_limit}}
 
@@ -491,7 +483,7 @@ def fluent_bit_values(*, region: str, log_group_name: str, archive_bucket: str |
         }
     return {
         "serviceAccount": {"create": True, "name": FLUENT_BIT},
-        "priorityClassName": "system-node-critical",
+        "priorityClassName": kubernetes.SYSTEM_NODE_CRITICAL,
         # A log shipper must run on every node, whatever taints pools carry now or later.
         "tolerations": [{"operator": "Exists"}],
         "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "20%"}},
@@ -521,8 +513,8 @@ def kube_state_metrics_values() -> dict[str, Any]:
     return {
         "replicas": 1,
         "prometheusScrape": False,  # scraped by the otel-scraper's static job, not by annotation
-        "priorityClassName": "system-cluster-critical",
-        **_on_system_nodes(),
+        "priorityClassName": kubernetes.SYSTEM_CLUSTER_CRITICAL,
+        **kubernetes.on_system_nodes(),
         "resources": _resources("50m", "128Mi", "500m", "512Mi"),
         "service": {"port": KUBE_STATE_METRICS_PORT},
     }
@@ -551,8 +543,8 @@ def _collector_common(name: str) -> dict[str, Any]:
         "image": {"repository": COLLECTOR_IMAGE},
         "command": {"name": COLLECTOR_COMMAND},
         "serviceAccount": {"create": True, "name": name},
-        "priorityClassName": "system-cluster-critical",
-        **_on_system_nodes(),
+        "priorityClassName": kubernetes.SYSTEM_CLUSTER_CRITICAL,
+        **kubernetes.on_system_nodes(),
         **_POD_SECURITY,
     }
 
@@ -589,27 +581,8 @@ def gateway_values(
         **_collector_common(GATEWAY),
         "replicaCount": 2,
         "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
-        "affinity": {
-            "podAntiAffinity": {
-                "preferredDuringSchedulingIgnoredDuringExecution": [
-                    {
-                        "weight": 100,
-                        "podAffinityTerm": {
-                            "topologyKey": "kubernetes.io/hostname",
-                            "labelSelector": {"matchLabels": selector},
-                        },
-                    }
-                ]
-            }
-        },
-        "topologySpreadConstraints": [
-            {
-                "maxSkew": 1,
-                "topologyKey": "topology.kubernetes.io/zone",
-                "whenUnsatisfiable": "ScheduleAnyway",
-                "labelSelector": {"matchLabels": selector},
-            }
-        ],
+        "affinity": {"podAntiAffinity": kubernetes.node_spread(selector, required=False)},
+        "topologySpreadConstraints": kubernetes.zone_spread(selector),
         "resources": _resources("200m", "256Mi", "1", "1Gi"),
         "podAnnotations": {"prometheus.io/scrape": "true", "prometheus.io/port": str(COLLECTOR_METRICS_PORT)},
         "ports": {

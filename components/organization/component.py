@@ -1,11 +1,13 @@
 """Organization: OUs, optional account creation, service control policies and the organization CloudTrail.
 
 Creates (in the management account, or through `log_archive_provider` in the shared-services account):
-- OUs `workloads` (with `prod`, `stg`, `sandbox` below it) and `infrastructure`, under the configured root;
-- member accounts in their OUs when `organization.createAccounts` is true (protected; existing accounts are imported
-  instead, see the README);
-- the SCPs of `core.scp` (region restriction, data protection, account baseline, security services, and the sandbox
-  cost guard), minified, attached so no OU exceeds five direct attachments;
+- the OUs of the environment profiles' `ou` paths (today `workloads` with `prod`, `stg`, `sandbox` below it, and
+  `infrastructure`), under the configured root;
+- member accounts in their profile's OU when `organization.createAccounts` is true (protected; existing accounts are
+  imported instead, see the README);
+- the SCPs of `scp` (region restriction, data protection, account baseline and security services on the top-level
+  OUs, the cost guard on the OUs of sandbox environments), minified, attached so no OU exceeds five direct
+  attachments;
 - an organization trail (all regions, log file validation, KMS) into a versioned, encrypted, public-blocked,
   TLS-only bucket with a lifecycle rule, in the shared-services account.
 """
@@ -18,12 +20,13 @@ import pulumi
 import pulumi_aws as aws
 
 from components.organization import scp
+from components.organization.config import OrganizationConfig
 from core import iam
 from core.blocks import customer_key
 from core.buckets import secure_bucket
 from core.component import PlatformComponent
 from core.context import StackContext
-from core.sections.organization import OrganizationConfig
+from core.profiles import ou_layout
 from core.tags import merge_tags
 
 TYPE = "aws-platform:platform:Organization"
@@ -50,7 +53,7 @@ class Organization(PlatformComponent):
         ctx, cfg = args.ctx, args.config
 
         ous: dict[str, aws.organizations.OrganizationalUnit] = {}
-        for key, parent_key in scp.OU_LAYOUT.items():
+        for key, parent_key in ou_layout(cfg.profiles).items():
             parent_id = cfg.root_id if parent_key is None else ous[parent_key].id
             ous[key] = aws.organizations.OrganizationalUnit(
                 self.child_name(f"ou-{key}"),
@@ -67,7 +70,7 @@ class Organization(PlatformComponent):
                     self.child_name(f"account-{account.key}"),
                     name=f"{ctx.namer.prefix}-{account.key}",
                     email=account.email,
-                    parent_id=ous[scp.ACCOUNT_OU[account.key]].id,
+                    parent_id=ous[cfg.profiles[account.key].ou_name].id,
                     role_name=cfg.member_access_role,
                     iam_user_access_to_billing="DENY",
                     close_on_deletion=False,
@@ -81,6 +84,7 @@ class Organization(PlatformComponent):
             exemptions=args.exemptions,
             partition=ctx.partition,
             sandbox_denied_types=cfg.sandbox_denied_instance_types,
+            profiles=cfg.profiles,
         )
         self.policy_ids = {}
         for policy in policies:

@@ -1,14 +1,106 @@
-"""The `organization` section (being converted to the declared schema; see core/schema.py)."""
+"""The `organization` section of the shared-services stack: the organization root, account creation, the sandbox cost
+guard and the organization trail. The member accounts are the rows of Pulumi.yaml `environments`."""
 
 from __future__ import annotations
 
-from core.schema import ValidationContext
-from core.sections.organization import Account, OrganizationConfig
-from core.sections.organization import parse_organization as _parse_organization
-from core.validation import Section
+import re
+from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["Account", "OrganizationConfig", "parse_organization"]
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+
+from core.profiles import EnvironmentProfile
+from core.schema import Bool, Int, Invalid, Model, NonEmpty, context_of
+
+DEFAULT_SANDBOX_DENIED_TYPES = ("dl*", "f1.*", "g*", "hpc*", "inf*", "p*", "trn*", "u-*", "vt1.*", "x*",
+                                "*.metal*", "*.24xlarge", "*.32xlarge", "*.48xlarge")  # fmt: skip
+_ROOT_ID = re.compile(r"^r-[0-9a-z]{4,32}$")
+
+ACCOUNTS_MOVED = (
+    "nothing: the organisation's accounts are the rows of Pulumi.yaml `environments` (accountId and accountEmail "
+    "of each environment); delete aws-platform:organization.accounts from the stack file"
+)
 
 
-def parse_organization(sec: Section, *, context: ValidationContext, top: Section) -> OrganizationConfig | None:
-    return _parse_organization(sec, stack_account=context.account_id)
+@dataclass(frozen=True, kw_only=True)
+class Account:
+    """A member account of the organisation: the environment it runs, its id and its root e-mail address."""
+
+    key: str
+    id: str
+    email: str
+
+
+class OrganizationConfig(Model):
+    """The organization, managed from its management account (the stack's accountId)."""
+
+    root_id: str
+    """The organization root id, r-xxxx (aws organizations list-roots)."""
+    create_accounts: Bool = False
+    """Create the member accounts of `environments` in their OUs (protected: Pulumi never closes one). Off: existing
+    accounts are moved into their OUs by hand or imported."""
+    member_access_role: NonEmpty = Field(default="OrganizationAccountAccessRole", alias="memberAccessRoleName")
+    """The role the stack assumes in every member account."""
+    sandbox_denied_instance_types: tuple[NonEmpty, ...] = DEFAULT_SANDBOX_DENIED_TYPES
+    """EC2 instance type patterns the sandbox cost-guard SCP denies in the OUs of sandbox environments."""
+    cloudtrail_retention_days: Int = Field(default=2557, alias="cloudTrailRetentionDays")
+    """Days to keep the organization trail's logs (at least 365)."""
+    moved_accounts: Any = Field(default=None, alias="accounts", exclude=True)
+    """No longer set here: the member accounts are the rows of Pulumi.yaml `environments`."""
+
+    _profiles: dict[str, EnvironmentProfile] = PrivateAttr(default_factory=dict)
+    _accounts: dict[str, Account] = PrivateAttr(default_factory=dict)
+
+    @property
+    def profiles(self) -> dict[str, EnvironmentProfile]:
+        """The environment table the member accounts and their OUs come from (Pulumi.yaml `environments`)."""
+        return self._profiles
+
+    @property
+    def accounts(self) -> dict[str, Account]:
+        """Environment name -> its member account (accountId, accountEmail of its row), in table order."""
+        return self._accounts
+
+    @field_validator("root_id")
+    @classmethod
+    def _root_id(cls, root_id: str) -> str:
+        if not _ROOT_ID.match(root_id):
+            raise ValueError("an organization root id such as r-ab12")
+        return root_id
+
+    @field_validator("cloudtrail_retention_days")
+    @classmethod
+    def _trail_days(cls, days: int) -> int:
+        if days < 365:
+            raise ValueError("at least 365 days")
+        return days
+
+    @field_validator("moved_accounts")
+    @classmethod
+    def _accounts_moved(cls, accounts: Any) -> Any:
+        if accounts is not None:
+            raise ValueError(ACCOUNTS_MOVED)
+        return accounts
+
+    @model_validator(mode="after")
+    def _member_accounts(self, info: ValidationInfo) -> OrganizationConfig:
+        ctx = context_of(info)
+        management = ctx.account_id
+        found = [
+            (
+                "",
+                profile.account_id,
+                f"member accounts other than the management account this stack runs in (accountId {management}); "
+                f"Pulumi.yaml environments.{name}.accountId names it",
+            )
+            for name, profile in ctx.profiles.items()
+            if management is not None and profile.account_id == management
+        ]
+        if found:
+            raise Invalid(*found)
+        self._profiles = dict(ctx.profiles)
+        self._accounts = {
+            name: Account(key=name, id=profile.account_id, email=profile.account_email)
+            for name, profile in ctx.profiles.items()
+        }
+        return self

@@ -9,9 +9,16 @@ included; `attachments()` keeps every OU within that.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import yaml
+
+from core.profiles import EnvironmentProfile, Profiles, ou_layout
+
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 MAX_SCP_CHARACTERS = 5120
 MAX_SCPS_PER_TARGET = 5
@@ -274,40 +281,61 @@ class Scp:
     description: str
     document: dict[str, Any]
     targets: tuple[str, ...]
-    """Organizational units (keys of `OU_LAYOUT`) the policy is attached to directly."""
+    """Organizational units (by name, see `core.profiles.ou_layout`) the policy is attached to directly."""
 
     @property
     def content(self) -> str:
         return minify(self.document)
 
 
-OU_LAYOUT: dict[str, str | None] = {"workloads": None, "infrastructure": None, "prod": "workloads",
-                                    "stg": "workloads", "sandbox": "workloads"}  # fmt: skip
-"""OU key -> parent OU key (None: the organization root)."""
-ACCOUNT_OU = {"prod": "prod", "stg": "stg", "sandbox": "sandbox", "shared-services": "infrastructure"}
+def top_level_ous(profiles: Mapping[str, EnvironmentProfile]) -> tuple[str, ...]:
+    """The OUs directly under the organization root, from the profiles' OU paths."""
+    return tuple(name for name, parent in ou_layout(profiles).items() if parent is None)
+
+
+def sandbox_ous(profiles: Mapping[str, EnvironmentProfile]) -> tuple[str, ...]:
+    """The OUs of the environments whose profile says `sandbox: true`: the sandbox cost guard's targets."""
+    return tuple(dict.fromkeys(p.ou_name for p in profiles.values() if p.sandbox))
+
+
+def project_profiles() -> dict[str, EnvironmentProfile]:
+    """The project's own environment table (Pulumi.yaml `environments`), for callers that pass none (tests, tools).
+    The program passes the table its configuration holds."""
+    project = yaml.safe_load((_PROJECT_ROOT / "Pulumi.yaml").read_text())
+    table = project["config"]["environments"]["value"]
+    return dict(Profiles.model_validate({"environments": table}).environments)
 
 
 def organization_scps(
-    *, allowed_regions: Sequence[str], exemptions: Exemptions, partition: str, sandbox_denied_types: Sequence[str]
+    *,
+    allowed_regions: Sequence[str],
+    exemptions: Exemptions,
+    partition: str,
+    sandbox_denied_types: Sequence[str],
+    profiles: Mapping[str, EnvironmentProfile] | None = None,
 ) -> list[Scp]:
-    both = ("workloads", "infrastructure")
+    """The SCPs and the OUs each is attached to: the guardrails on every top-level OU (so on every account below),
+    the cost guard on the OUs of sandbox environments. `profiles`: the environment table (default: the project's)."""
+    table = project_profiles() if profiles is None else profiles
+    top = top_level_ous(table)
     return [
         Scp("region-restriction", "Deny requests outside the allowed regions (global services exempt)",
-            region_restriction(allowed_regions, exemptions, partition), both),
+            region_restriction(allowed_regions, exemptions, partition), top),
         Scp("data-protection", "Deny unencrypted RDS/EBS/S3 writes and public S3",
-            data_protection(exemptions, partition), both),
+            data_protection(exemptions, partition), top),
         Scp("account-baseline", "Stay in the organization, no root user, MFA for IAM users",
-            account_baseline(partition), both),
+            account_baseline(partition), top),
         Scp("security-services", "Protect CloudTrail, GuardDuty and Config",
-            security_services(exemptions, partition), both),
+            security_services(exemptions, partition), top),
         Scp("sandbox-cost-guard", "Sandbox: deny expensive instance and database classes",
-            sandbox_cost_guard(sandbox_denied_types), ("sandbox",)),
+            sandbox_cost_guard(sandbox_denied_types), sandbox_ous(table)),
     ]  # fmt: skip
 
 
-def attachments_per_target(scps: Sequence[Scp]) -> dict[str, int]:
-    """Direct attachments per OU, counting the FullAWSAccess policy AWS attaches to every OU."""
-    counts = dict.fromkeys(OU_LAYOUT, 1)
+def attachments_per_target(scps: Sequence[Scp], ous: Iterable[str] | None = None) -> dict[str, int]:
+    """Direct attachments per OU, counting the FullAWSAccess policy AWS attaches to every OU. `ous`: every OU of the
+    organisation (default: those of the project's environment table)."""
+    counts = dict.fromkeys(ou_layout(project_profiles()) if ous is None else ous, 1)
     for scp in scps:
         for target in scp.targets:
             counts[target] += 1

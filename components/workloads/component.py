@@ -11,16 +11,16 @@ Creates:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.cluster.component import SYSTEM_LABEL, SYSTEM_TOLERATION_POD
+from components.cluster.component import Cluster
 from components.workloads.config import NamespaceConfig, WorkloadsConfig
-from core.blocks import pinned_release
+from core import kubernetes
+from core.blocks import addon, labelled_namespace
 from core.component import PlatformComponent
 from core.context import StackContext
 
@@ -36,8 +36,7 @@ rollout only proceeds once the ALB sees the new pods healthy."""
 class WorkloadsArgs:
     ctx: StackContext
     config: WorkloadsConfig
-    k8s_provider: k8s.Provider
-    depends_on: Sequence[pulumi.Resource] = ()
+    cluster: Cluster
 
 
 class Workloads(PlatformComponent):
@@ -45,49 +44,45 @@ class Workloads(PlatformComponent):
 
     def __init__(self, name: str, args: WorkloadsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, opts)
-        provider = args.k8s_provider
+        cluster = args.cluster
+        provider = cluster.provider
         labels = {"app.kubernetes.io/managed-by": "pulumi", "platform/environment": args.ctx.environment}
         self.namespaces = []
         for ns in args.config.namespaces.values():
-            namespace = k8s.core.v1.Namespace(
-                self.child_name(ns.name),
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=ns.name, labels={**labels, **pod_security_labels(), **READINESS_GATE_LABEL}
-                ),
-                opts=self.child_opts(ns.name, provider=provider, depends_on=args.depends_on),
+            namespace = labelled_namespace(
+                self,
+                ns.name,
+                cluster=cluster,
+                # Application pods meet the `restricted` profile: enforced, audited and warned about.
+                labels={**labels, **kubernetes.pod_security_labels("restricted"), **READINESS_GATE_LABEL},
             )
-            in_ns = [*args.depends_on, namespace]
             k8s.core.v1.LimitRange(
                 self.child_name(f"{ns.name}-defaults"),
                 metadata=k8s.meta.v1.ObjectMetaArgs(name="defaults", namespace=ns.name, labels=labels),
                 spec=limit_range_spec(ns),
-                opts=self.child_opts(f"{ns.name}-defaults", provider=provider, depends_on=in_ns),
+                opts=self.child_opts(f"{ns.name}-defaults", provider=provider, depends_on=[namespace]),
             )
             k8s.core.v1.ResourceQuota(
                 self.child_name(f"{ns.name}-quota"),
                 metadata=k8s.meta.v1.ObjectMetaArgs(name="quota", namespace=ns.name, labels=labels),
                 spec=quota_spec(ns),
-                opts=self.child_opts(f"{ns.name}-quota", provider=provider, depends_on=in_ns),
+                opts=self.child_opts(f"{ns.name}-quota", provider=provider, depends_on=[namespace]),
             )
             self.namespaces.append(ns.name)
 
-        pinned_release(
+        addon(
             self,
             "vpa",
+            ctx=args.ctx,
+            cluster=cluster,
+            namespace=VPA_NAMESPACE,
             chart="vpa",
             version=args.config.vpa_chart_version,
             repository=VPA_REPOSITORY,
-            namespace=VPA_NAMESPACE,
-            create_namespace=True,
             values=vpa_values(),
-            provider=provider,
-            depends_on=args.depends_on,
+            create_namespace=True,
         )
         self.register_outputs({"namespaces": self.namespaces})
-
-
-def pod_security_labels() -> dict[str, str]:
-    return {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")}
 
 
 def limit_range_spec(ns: NamespaceConfig) -> k8s.core.v1.LimitRangeSpecArgs:
@@ -115,14 +110,10 @@ def quota_spec(ns: NamespaceConfig) -> k8s.core.v1.ResourceQuotaSpecArgs:
 
 
 def vpa_values() -> dict[str, Any]:
-    on_system_nodes = {
-        "tolerations": [SYSTEM_TOLERATION_POD],
-        "nodeSelector": {SYSTEM_LABEL[0]: SYSTEM_LABEL[1]},
-    }
     return {
         "recommender": {
             "enabled": True,
-            **on_system_nodes,
+            **kubernetes.on_system_nodes(),
             "resources": {"requests": {"cpu": "50m", "memory": "500Mi"}, "limits": {"memory": "1Gi"}},
         },
         "updater": {"enabled": False},

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import Any
 
-from core.schema import ValidationContext
-from core.validation import Section
+from pydantic import Field, PrivateAttr, field_validator, model_validator
+
+from core.schema import ChartVersion, Int, Invalid, Model
 
 _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _CPU = re.compile(r"^(\d+(\.\d+)?|\d+m)$")
 _MEMORY = re.compile(r"^\d+(Ki|Mi|Gi|Ti)?$")
-_CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 RESERVED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease", "argocd", "argo-rollouts")
 _MEMORY_UNITS = {"": 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+
+_CPU_TEXT = 'a CPU quantity such as "500m" or "2"'
+_MEMORY_TEXT = 'a memory quantity such as "512Mi" or "4Gi"'
 
 
 def cpu_millis(value: str) -> int:
@@ -26,102 +29,98 @@ def memory_bytes(value: str) -> int:
     return int(match.group(1)) * _MEMORY_UNITS[match.group(2) or ""]
 
 
-@dataclass(frozen=True, kw_only=True)
-class Resources:
+class Resources(Model):
+    """A CPU and memory amount."""
+
     cpu: str
+    """CPU as a Kubernetes quantity: whole or decimal cores (`"2"`, `"0.5"`) or millicores (`"500m"`), quoted."""
     memory: str
+    """Memory as a Kubernetes quantity in bytes or Ki/Mi/Gi/Ti (`"512Mi"`, `"4Gi"`)."""
 
+    @field_validator("cpu", mode="before")
+    @classmethod
+    def _cpu(cls, cpu: Any) -> Any:
+        if not isinstance(cpu, str) or not _CPU.match(cpu):
+            raise ValueError(_CPU_TEXT)
+        return cpu
 
-@dataclass(frozen=True, kw_only=True)
-class NamespaceConfig:
-    name: str
-    quota_requests: Resources
-    quota_limits: Resources
-    quota_pods: int
-    default_request: Resources
-    default_limit: Resources
-
-
-@dataclass(frozen=True, kw_only=True)
-class WorkloadsConfig:
-    vpa_chart_version: str
-    namespaces: dict[str, NamespaceConfig]
-
-
-def _resources(sec: Section, key: str, default: Resources | None = None) -> Resources | None:
-    obj = sec.obj(key, default=None) if default is not None else sec.obj(key)
-    if obj is None:
-        return default
-    cpu = obj.string("cpu", allowed='a CPU quantity such as "500m" or "2"')
-    memory = obj.string("memory", allowed='a memory quantity such as "512Mi" or "4Gi"')
-    obj.finish()
-    if cpu is not None and not _CPU.match(cpu):
-        obj.bad("cpu", cpu, 'a CPU quantity such as "500m" or "2"')
-        cpu = None
-    if memory is not None and not _MEMORY.match(memory):
-        obj.bad("memory", memory, 'a memory quantity such as "512Mi" or "4Gi"')
-        memory = None
-    if cpu is None or memory is None:
-        return None
-    return Resources(cpu=cpu, memory=memory)
+    @field_validator("memory", mode="before")
+    @classmethod
+    def _memory(cls, memory: Any) -> Any:
+        if not isinstance(memory, str) or not _MEMORY.match(memory):
+            raise ValueError(_MEMORY_TEXT)
+        return memory
 
 
 DEFAULT_REQUEST = Resources(cpu="100m", memory="128Mi")
 DEFAULT_LIMIT = Resources(cpu="500m", memory="512Mi")
 
 
-def _parse_namespace(sec: Section, name: str) -> NamespaceConfig | None:
-    requests = _resources(sec, "quotaRequests")
-    limits = _resources(sec, "quotaLimits")
-    pods = sec.integer("quotaPods", default=100, allowed="a pod count between 1 and 10000")
-    default_request = _resources(sec, "defaultRequest", DEFAULT_REQUEST)
-    default_limit = _resources(sec, "defaultLimit", DEFAULT_LIMIT)
-    sec.finish()
-    if pods is not None and not 1 <= pods <= 10000:
-        sec.bad("quotaPods", pods, "1-10000")
-    for low, high, key in ((requests, limits, "quotaRequests"), (default_request, default_limit, "defaultRequest")):
-        if low is None or high is None:
-            continue
-        if cpu_millis(low.cpu) > cpu_millis(high.cpu):
-            sec.bad(f"{key}.cpu", low.cpu, f"no more than the matching limit ({high.cpu})")
-        if memory_bytes(low.memory) > memory_bytes(high.memory):
-            sec.bad(f"{key}.memory", low.memory, f"no more than the matching limit ({high.memory})")
-    if None in (requests, limits, pods, default_request, default_limit):
-        return None
-    assert requests is not None and limits is not None and pods is not None
-    assert default_request is not None and default_limit is not None
-    return NamespaceConfig(
-        name=name,
-        quota_requests=requests,
-        quota_limits=limits,
-        quota_pods=pods,
-        default_request=default_request,
-        default_limit=default_limit,
-    )
+class NamespaceConfig(Model):
+    """An application namespace: its ResourceQuota and the LimitRange defaults of its containers."""
+
+    quota_requests: Resources
+    """ResourceQuota: the most CPU and memory all pods of the namespace may request together."""
+    quota_limits: Resources
+    """ResourceQuota: the most CPU and memory limits all pods may declare together (at least quotaRequests)."""
+    quota_pods: Int = 100
+    """ResourceQuota: the most pods in the namespace, 1-10000."""
+    default_request: Resources = DEFAULT_REQUEST
+    """LimitRange: the requests of a container that declares none (at most defaultLimit)."""
+    default_limit: Resources = DEFAULT_LIMIT
+    """LimitRange: the limits of a container that declares none."""
+
+    _name: str = PrivateAttr(default="")
+
+    @property
+    def name(self) -> str:
+        """The namespace's name: its key under workloads.namespaces."""
+        return self._name
+
+    @field_validator("quota_pods")
+    @classmethod
+    def _pods(cls, pods: int) -> int:
+        if not 1 <= pods <= 10000:
+            raise ValueError("1-10000")
+        return pods
+
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> NamespaceConfig:
+        found: list[tuple[str, Any, str]] = []
+        pairs = (
+            (self.quota_requests, self.quota_limits, "quotaRequests"),
+            (self.default_request, self.default_limit, "defaultRequest"),
+        )
+        for low, high, key in pairs:
+            if cpu_millis(low.cpu) > cpu_millis(high.cpu):
+                found.append((f"{key}.cpu", low.cpu, f"no more than the matching limit ({high.cpu})"))
+            if memory_bytes(low.memory) > memory_bytes(high.memory):
+                found.append((f"{key}.memory", low.memory, f"no more than the matching limit ({high.memory})"))
+        if found:
+            raise Invalid(*found)
+        return self
 
 
-def parse_workloads(sec: Section, *, context: ValidationContext, top: Section) -> WorkloadsConfig | None:
-    chart = sec.string("vpaChartVersion", allowed='the Fairwinds vpa chart version, e.g. "4.11.0"')
-    ns_sec = sec.obj("namespaces", default={})
-    namespaces: dict[str, NamespaceConfig] = {}
-    ok = True
-    if ns_sec is not None:
-        for name in list(ns_sec.data):
-            if not _NAMESPACE.match(name) or name in RESERVED_NAMESPACES:
-                reserved = ", ".join(RESERVED_NAMESPACES)
-                ns_sec.bad(name, name, f"a DNS-1123 label that is not a system namespace ({reserved})")
-                ok = False
-            one = ns_sec.obj(name)
-            parsed = _parse_namespace(one, name) if one is not None else None
-            if parsed is None:
-                ok = False
-            else:
-                namespaces[name] = parsed
-        ns_sec.finish()
-    sec.finish()
-    if chart is not None and not _CHART_VERSION.match(chart):
-        sec.bad("vpaChartVersion", chart, 'a chart version such as "4.11.0"')
-        chart = None
-    if chart is None or not ok:
-        return None
-    return WorkloadsConfig(vpa_chart_version=chart, namespaces=namespaces)
+class WorkloadsConfig(Model):
+    """The application namespaces and the Vertical Pod Autoscaler."""
+
+    vpa_chart_version: ChartVersion
+    """The Fairwinds vpa chart version, e.g. `"4.11.0"`."""
+    namespaces: dict[str, NamespaceConfig] = Field(default_factory=dict)
+    """Application namespaces by name: DNS-1123 labels other than the system namespaces (default, kube-*, argocd,
+    argo-rollouts)."""
+
+    @field_validator("namespaces")
+    @classmethod
+    def _names(cls, namespaces: dict[str, NamespaceConfig]) -> dict[str, NamespaceConfig]:
+        reserved = ", ".join(RESERVED_NAMESPACES)
+        found = [
+            (name, name, f"a DNS-1123 label that is not a system namespace ({reserved})")
+            for name in namespaces
+            if not _NAMESPACE.match(name) or name in RESERVED_NAMESPACES
+        ]
+        if found:
+            raise Invalid(*found)
+        for name, namespace in namespaces.items():
+            namespace._name = name
+        return namespaces

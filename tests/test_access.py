@@ -1,4 +1,4 @@
-"""The identity component of the environment stacks: account guardrails and who may use the cluster."""
+"""Account baselines in every stack, and who may use the cluster of each environment stack (cluster access)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_every_account_blocks_public_s3_and_encrypts_ebs_by_default(plans: dict[
 
 
 def _associations(plan: Plan) -> dict[str, Recorded]:
-    parent = next(r for r in plan.resources if r.type == "aws-platform:platform:Identity")
+    parent = next(r for r in plan.resources if r.type == "aws-platform:platform:ClusterAccess")
     return {r.name.removeprefix(f"{parent.name}-"): r for r in plan.by_type(ASSOCIATION) if r.parent == parent.urn}
 
 

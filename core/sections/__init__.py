@@ -1,1 +1,0 @@
-"""One module per config section: its frozen dataclass and its parser."""

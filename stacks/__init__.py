@@ -1,0 +1,1 @@
+"""Composition roots, one per stack kind, and the configuration they are built from."""
