@@ -25,7 +25,7 @@ SYNC := $(UV) sync --frozen $(if $(PYTHONDONTWRITEBYTECODE),--compile-bytecode)
 EXPORT := $(UV) export --frozen --no-dev --no-hashes --format requirements-txt
 LOCK_HEADER = \# Generated from $(1)uv.lock by `make lock` (the uv export below), for pip users; do not edit.
 
-.PHONY: help install policy-venv lock plan test lint typecheck unit actionlint fmt bench policy-config docs preview up clean
+.PHONY: help install policy-venv lock plan test lint typecheck unit actionlint zizmor fmt bench policy-config docs preview up clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -61,7 +61,7 @@ lock: | $(UV_STAMP) ## After changing a pin in (policy/)pyproject.toml: re-lock,
 plan: $(STAMP) ## Offline plan of every stack (or STACK=prod); JSON=file also writes every resource as JSON
 	$(PY) -m offline.plan $(if $(STACK),--stack $(STACK)) $(if $(JSON),--json $(JSON))
 
-test: lint typecheck unit actionlint ## Everything CI checks: ruff, basedpyright, pytest, actionlint
+test: lint typecheck unit actionlint zizmor ## Everything CI checks: ruff, basedpyright, pytest, actionlint, zizmor
 
 # `uv lock --check` fails when a pyproject.toml changed without `make lock` (a current lock needs no network).
 lint: $(STAMP)
@@ -78,6 +78,11 @@ unit: $(STAMP)
 
 actionlint: $(STAMP)
 	$(VENV)/bin/actionlint -color=false
+
+# The workflows' security audit (template injection, credential persistence, inherited secrets, ...), offline: no
+# network, no GitHub token. Any finding fails; an accepted one carries an inline `# zizmor: ignore[<audit>] <why>`.
+zizmor: $(STAMP)
+	$(VENV)/bin/zizmor --offline --no-progress .github/workflows
 
 fmt: $(STAMP) ## Format and auto-fix
 	$(VENV)/bin/ruff format .

@@ -4,7 +4,12 @@
   protects stateful resources) and, optionally, its alias: the only way the platform makes keys;
 - `pod_identity_role()`: an IAM role for one Kubernetes service account through EKS Pod Identity (trust limited to
   that cluster, namespace and service account), its inline policies, managed policies and the association;
-- `labelled_namespace()`: a Kubernetes namespace with its labels (Pod Security Admission among them);
+- `labelled_namespace()`: a Kubernetes namespace with its labels (Pod Security Admission among them), protected where
+  the stack protects stateful resources (deleting a namespace deletes its volumes' claims and every object in it);
+- `namespace_labels_patch()`: labels on a namespace the platform does not create (`default`, `kube-system`), applied
+  as a server-side patch so nothing else of the namespace is replaced or claimed;
+- `network_policies()`: NetworkPolicy manifests (`core.kubernetes.network_policy`) applied as
+  `networking.k8s.io/v1` objects;
 - `addon()`: a cluster add-on installed with Helm: its namespace and Pod Identity role when asked, and the pinned
   release (`pinned_release()`: exactly one chart version, atomic, cleaned up on failure, bounded history), which waits
   for the cluster's system nodes and add-ons (`cluster.ready`) and for its role.
@@ -151,15 +156,60 @@ def pod_identity_role(
 
 
 def labelled_namespace(
-    owner: PlatformComponent, name: str, *, cluster: ClusterHandle, labels: Mapping[str, str]
+    owner: PlatformComponent,
+    name: str,
+    *,
+    cluster: ClusterHandle,
+    labels: Mapping[str, str],
+    protect: bool,
 ) -> k8s.core.v1.Namespace:
     """Namespace `name` (the child `name`) with `labels`: give it Pod Security Admission labels
-    (`core.kubernetes.pod_security_labels`). It needs only the Kubernetes API, so it waits for nothing else."""
+    (`core.kubernetes.pod_security_labels`). `protect` (pass `ctx.protect`): Pulumi refuses to delete it, so a config
+    edit cannot take a namespace and its volumes with it. It needs only the Kubernetes API, so it waits for nothing
+    else. A namespace that already exists (created earlier by Helm) is adopted: the provider applies server-side."""
     return k8s.core.v1.Namespace(
         owner.child_name(name),
         metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=dict(labels)),
-        opts=owner.child_opts(name, provider=cluster.provider),
+        opts=owner.child_opts(name, provider=cluster.provider, protect=protect),
     )
+
+
+def namespace_labels_patch(
+    owner: PlatformComponent, name: str, *, cluster: ClusterHandle, labels: Mapping[str, str]
+) -> k8s.core.v1.NamespacePatch:
+    """Labels on the existing namespace `name` (the child `<name>-labels`), as a server-side apply patch: only these
+    labels are owned, nothing is replaced, and deleting the patch removes just them."""
+    key = f"{name}-labels"
+    return k8s.core.v1.NamespacePatch(
+        owner.child_name(key),
+        metadata=k8s.meta.v1.ObjectMetaPatchArgs(name=name, labels=dict(labels)),
+        opts=owner.child_opts(key, provider=cluster.provider),
+    )
+
+
+def network_policies(
+    owner: PlatformComponent,
+    manifests: Sequence[Mapping[str, Any]],
+    *,
+    cluster: ClusterHandle,
+    depends_on: Sequence[pulumi.Resource] = (),
+) -> list[k8s.networking.v1.NetworkPolicy]:
+    """Each NetworkPolicy manifest as the child `netpol-<namespace>-<name>`, after `depends_on` (its namespace)."""
+    created = []
+    for manifest in manifests:
+        meta = manifest["metadata"]
+        key = f"netpol-{meta['namespace']}-{meta['name']}"
+        created.append(
+            k8s.networking.v1.NetworkPolicy(
+                owner.child_name(key),
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=meta["name"], namespace=meta["namespace"], labels=dict(meta.get("labels") or {}) or None
+                ),
+                spec=manifest["spec"],
+                opts=owner.child_opts(key, provider=cluster.provider, depends_on=depends_on),
+            )
+        )
+    return created
 
 
 def pinned_release(
@@ -243,16 +293,17 @@ def addon(
     `version`, in `namespace`.
 
     The namespace: with `namespace_labels`, the add-on creates it (`labelled_namespace()`, the child `<namespace>`)
-    with those labels (Pod Security Admission); with `create_namespace`, Helm creates it unlabelled; otherwise it must
-    exist. `role`: a `PodRoleSpec` creates the Pod Identity role of the service account in `namespace`
-    (`pod_identity_role()`); a `PodRole` made beforehand (when something else must name the role first) is only
-    waited for. The release waits for `cluster.ready` (pods need the system nodes and the add-ons that run before
-    workloads), for the namespace, for the role's association and policies, and for `depends_on`."""
+    with those labels (Pod Security Admission), protected where the stack protects stateful resources; with
+    `create_namespace`, Helm creates it unlabelled; otherwise it must exist. `role`: a `PodRoleSpec` creates the Pod
+    Identity role of the service account in `namespace` (`pod_identity_role()`); a `PodRole` made beforehand (when
+    something else must name the role first) is only waited for. The release waits for `cluster.ready` (pods need
+    the system nodes and the add-ons that run before workloads), for the namespace, for the role's association and
+    policies, and for `depends_on`."""
     if create_namespace and namespace_labels is not None:
         raise ValueError(f"add-on {key}: Helm creates the namespace, or the add-on does with labels, not both")
     ns = None
     if namespace_labels is not None:
-        ns = labelled_namespace(owner, namespace, cluster=cluster, labels=namespace_labels)
+        ns = labelled_namespace(owner, namespace, cluster=cluster, labels=namespace_labels, protect=ctx.protect)
     pod_role = None
     if isinstance(role, PodRoleSpec):
         pod_role = pod_identity_role(

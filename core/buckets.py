@@ -24,6 +24,8 @@ from core.context import StackContext
 from core.tags import merge_tags
 
 ENCRYPTION_EXCEPTION_TAG = "EncryptionException"
+DEFAULT_NONCURRENT_DAYS = 90
+"""How long old versions stay in a bucket whose objects never expire."""
 
 
 @dataclass
@@ -54,15 +56,26 @@ def secure_bucket(
     kms_key_arn: pulumi.Input[str] | None,
     statements: Sequence[iam.Statement] = (),
     expire_days: int | None = None,
-    noncurrent_days: int = 90,
+    noncurrent_days: int | None = None,
     sse_s3_reason: str | None = None,
     protect: bool = False,
     provider: pulumi.ProviderResource | None = None,
     depends_on: Sequence[pulumi.Resource] = (),
 ) -> Bucket:
-    """Create the bucket and its guards. Policy documents stay plain strings: the bucket name is known."""
+    """Create the bucket and its guards. Policy documents stay plain strings: the bucket name is known.
+
+    `noncurrent_days` is how long a replaced or deleted object's old version stays (default: `expire_days`, else
+    90): never less than `expire_days`, the retention the bucket serves (a log overwritten or deleted by mistake
+    must stay as long as the logs kept)."""
     if (kms_key_arn is None) == (sse_s3_reason is None):
         raise ValueError(f"bucket {bucket_name}: give a KMS key, or an SSE-S3 reason, not both or neither")
+    if noncurrent_days is None:
+        noncurrent_days = expire_days if expire_days is not None else DEFAULT_NONCURRENT_DAYS
+    if expire_days is not None and noncurrent_days < expire_days:
+        raise ValueError(
+            f"bucket {bucket_name}: noncurrent versions ({noncurrent_days} days) must stay as long as the objects "
+            f"({expire_days} days), the retention the bucket serves"
+        )
     logical = owner.child_name(key)
     child = owner.child_opts(key, provider=provider, depends_on=depends_on)
     stateful = owner.child_opts(key, provider=provider, depends_on=depends_on, protect=protect)

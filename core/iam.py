@@ -181,3 +181,62 @@ def via_services_statement(ctx: StackContext, services: Sequence[str]) -> Statem
             }
         },
     )
+
+
+# --- who may touch a resource: named roles and break-glass (resource policies) ---------------------------------------
+
+
+def break_glass_arn_pattern(partition: str, permission_set: str) -> str:
+    """aws:PrincipalArn of the break-glass role in any account, matched with ArnLike/ArnNotLike: the role IAM Identity
+    Center creates for the break-glass permission set (Pulumi.yaml `breakGlassRoleName`, e.g. `BreakGlass`), at
+    `aws-reserved/sso.amazonaws.com/<region>/AWSReservedSSO_<set>_<id>`."""
+    return f"arn:{partition}:iam::*:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_{permission_set}_*"
+
+
+def account_of_arn(arn: str) -> str:
+    """The account field of an ARN (`arn:<partition>:<service>:<region>:<account>:...`)."""
+    return arn.split(":")[4]
+
+
+def partition_of_arn(arn: str) -> str:
+    return arn.split(":")[1]
+
+
+def roles_statement(
+    sid: str,
+    actions: Sequence[str] | str,
+    resources: Sequence[str] | str | None,
+    role_arns: Sequence[str],
+    *,
+    condition: Mapping[str, Any] | None = None,
+) -> Statement:
+    """A resource-policy Allow for exactly the roles `role_arns`: the principal is each role's account and the role is
+    pinned with `ArnEquals aws:PrincipalArn`. Unlike a role ARN in `Principal`, this is accepted before the role
+    exists (KMS and S3 refuse a policy naming a role that does not exist yet) and keeps matching a role that is
+    deleted and created again (a Principal would silently turn into the old role's unique id)."""
+    if not role_arns:
+        raise ValueError(f"{sid}: no role to allow")
+    roots = sorted({f"arn:{partition_of_arn(a)}:iam::{account_of_arn(a)}:root" for a in role_arns})
+    arns = sorted(set(role_arns))
+    full: dict[str, Any] = {"ArnEquals": {"aws:PrincipalArn": arns[0] if len(arns) == 1 else arns}}
+    full.update(condition or {})
+    return statement(sid, actions, resources, principal={"AWS": roots[0] if len(roots) == 1 else roots}, condition=full)
+
+
+def deny_others_statement(
+    sid: str, actions: Sequence[str] | str, resources: Sequence[str] | str | None, allowed: Sequence[str]
+) -> Statement:
+    """A resource-policy Deny of `actions` to every principal whose aws:PrincipalArn matches none of `allowed` (role
+    ARNs or ArnLike patterns such as `break_glass_arn_pattern`). An explicit Deny wins over any Allow, including the
+    IAM policies of the resource's own account that a key policy's account statement or a bucket's same-account
+    access would otherwise honour."""
+    if not allowed:
+        raise ValueError(f"{sid}: a Deny that exempts nobody")
+    return statement(
+        sid,
+        actions,
+        resources,
+        effect="Deny",
+        principal={"AWS": "*"},
+        condition={"ArnNotLike": {"aws:PrincipalArn": sorted(set(allowed))}},
+    )

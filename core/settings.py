@@ -26,6 +26,9 @@ _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _TAG_VALUE = re.compile(r"^[\w\s+\-=.:/@]{1,256}$")
 _TAG_KEY = re.compile(r"^(?!aws:)[\w\s+\-=.:/@]{1,128}$")
 _ROLE_NAME = r"^[\w+=,.@-]{1,64}$"
+_PERMISSION_SET_NAME = r"^[\w+=,.@-]{1,32}$"
+LEGACY_BREAK_GLASS_ROLE = "platform-break-glass"
+"""What `breakGlassRoleName` named before issue 13: an IAM role no stack created, which the SCPs exempted by name."""
 _PRIVATE_RANGES = tuple(ipaddress.IPv4Network(c) for c in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 
@@ -91,8 +94,11 @@ class CommonConfig(Model):
     """Name of the CI deployer role in every account."""
     previewer_role_name: str = Field(pattern=_ROLE_NAME, json_schema_extra=ORG_WIDE)
     """Name of the read-only CI role pull-request previews use."""
-    break_glass_role_name: str = Field(pattern=_ROLE_NAME, json_schema_extra=ORG_WIDE)
-    """Name of the emergency role the SCPs exempt in every account."""
+    break_glass_role_name: str = Field(pattern=_PERMISSION_SET_NAME, json_schema_extra=ORG_WIDE)
+    """Name of the IAM Identity Center permission set whose roles are the emergency access
+    (`aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_<name>_*` in every account): the SCPs and the log archive and
+    state policies exempt them, and the break-glass alerting watches their sign-ins. Until issue 13 it named an IAM
+    role (`platform-break-glass`); that value is refused."""
 
     _project: str = PrivateAttr(default="")
     _stack: str = PrivateAttr(default="")
@@ -120,6 +126,17 @@ class CommonConfig(Model):
         return f"{self.name_prefix}-{self.stack}"
 
     # -----------------------------------------------------------------------------------------------------------------
+
+    @field_validator("break_glass_role_name")
+    @classmethod
+    def _break_glass(cls, name: str) -> str:
+        if name == LEGACY_BREAK_GLASS_ROLE:
+            raise ValueError(
+                "the name of the IAM Identity Center permission set whose roles are the break-glass access "
+                f"(BreakGlass); {LEGACY_BREAK_GLASS_ROLE!r} named an IAM role no stack creates, so whoever created it "
+                "escaped the SCPs (docs/UPGRADE-config.md)"
+            )
+        return name
 
     @field_validator("allowed_regions")
     @classmethod

@@ -132,10 +132,12 @@ _ID_PREFIX = {
 class PlatformMocks(Mocks):
     """Deterministic fake outputs for the resources the platform creates."""
 
-    def __init__(self, *, account_id: str, region: str, partition: str = "aws") -> None:
+    def __init__(self, *, account_id: str, region: str, partition: str = "aws", caller_role: str = "deployer") -> None:
         self.account_id = account_id
         self.region = region
         self.partition = partition
+        self.caller_role = caller_role
+        """The role whose session runs the program (sts:GetCallerIdentity's `assumed-role/<role>/...`)."""
         self.invokes: list[MockCallArgs] = []
 
     # Resource creation ------------------------------------------------------------------------------------------------
@@ -147,7 +149,9 @@ class PlatformMocks(Mocks):
         account = self.account_of_provider(args.provider) or self.account_id
         if account != self.account_id:
             # A resource in a member account (shared-services stack): compute its outputs in that account.
-            other = PlatformMocks(account_id=account, region=self.region, partition=self.partition)
+            other = PlatformMocks(
+                account_id=account, region=self.region, partition=self.partition, caller_role=self.caller_role
+            )
             return other.new_resource(args)
         typ, name = args.typ, args.name
         inputs = dict(args.inputs)
@@ -335,7 +339,7 @@ class PlatformMocks(Mocks):
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": self.partition, "dnsSuffix": "amazonaws.com", "id": self.partition}
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            arn = f"arn:{self.partition}:sts::{self.account_id}:assumed-role/deployer/offline"
+            arn = f"arn:{self.partition}:sts::{self.account_id}:assumed-role/{self.caller_role}/offline"
             return {"accountId": self.account_id, "arn": arn, "userId": "AROAOFFLINE", "id": self.account_id}
         if args.token == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region, "id": self.region}
@@ -351,7 +355,7 @@ class PlatformMocks(Mocks):
                     "identityStoreId": args.args.get("identityStoreId")}  # fmt: skip
         raise NotImplementedError(
             f"the offline mocks do not answer invoke {args.token}: values that decide the plan must come from "
-            f"config (see README, 'Deterministic plans'); allowed invokes: {sorted(ALLOWED_INVOKES)}"
+            f"config (see README, 'Testing'); allowed invokes: {sorted(ALLOWED_INVOKES)}"
         )
 
 
@@ -572,6 +576,7 @@ def run_under_mocks(
     region: str,
     partition: str = "aws",
     preview: bool = False,
+    caller_role: str = "deployer",
 ) -> MockRun:
     """Run `body` as a Pulumi program under recording mocks, wait until every registration is done, and return the
     record. The Pulumi runtime is process-global, so this resets it first: runs do not leak into each other.
@@ -581,7 +586,7 @@ def run_under_mocks(
     asyncio.set_event_loop(asyncio.new_event_loop())
     pulumi_settings.reset_options(project=project, stack=stack)
     set_all_config(dict(config), list(secret_keys))
-    mocks = PlatformMocks(account_id=account_id, region=region, partition=partition)
+    mocks = PlatformMocks(account_id=account_id, region=region, partition=partition, caller_role=caller_role)
     monitor = RecordingMonitor(mocks)
     disabled = config.get("pulumi:disable-default-providers")
     monitor.disabled_default_providers = frozenset(json.loads(disabled) if disabled else ())

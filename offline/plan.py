@@ -61,8 +61,11 @@ class Plan:
         return Counter(r.type for r in self.resources)
 
 
-def render(stack: str, *, program: Path = PROGRAM, stack_file: StackFile | None = None) -> Plan:
-    """Run the program for `stack` under recording mocks and return everything it registered.
+def render(
+    stack: str, *, program: Path = PROGRAM, stack_file: StackFile | None = None, caller_role: str | None = None
+) -> Plan:
+    """Run the program for `stack` under recording mocks and return everything it registered, as the CI deployer
+    would (`caller_role`: the role whose session runs it; the stack's `deployerRoleName` unless given).
 
     Raises `ConfigError` (before anything runs) when the stack's configuration is invalid.
     """
@@ -76,6 +79,7 @@ def render(stack: str, *, program: Path = PROGRAM, stack_file: StackFile | None 
         secret_keys=sf.secret_keys,
         account_id=cfg.account_id,
         region=cfg.region,
+        caller_role=caller_role or cfg.deployer_role_name,
     )
     return Plan(
         stack=sf.stack,

@@ -18,16 +18,18 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_va
 
 from components.access.config import IdentityConfig
 from components.artifacts.config import ArtifactsConfig
-from components.ci.config import CiConfig
+from components.ci.config import CiConfig, publisher_problems
 from components.cluster.config import ClusterConfig, addon_table_problems
 from components.database.config import DatabaseConfig
 from components.delivery.config import DeliveryConfig
 from components.edge.config import EdgeConfig
+from components.github.config import GithubConfig
 from components.identity_center.config import IdentityCenterConfig
 from components.network.config import NetworkConfig
 from components.nodepools.config import KarpenterConfig
 from components.observability.config import ObservabilityConfig
 from components.organization.config import OrganizationConfig
+from components.runners.config import RunnersConfig
 from components.workloads.config import WorkloadsConfig
 from core import yamlfile
 from core.loading import MISSING, ConfigError, Problems, own_values, validate
@@ -64,6 +66,8 @@ class EnvironmentConfig(CommonConfig):
     """Logs, metrics, traces and alerts."""
     delivery: DeliveryConfig
     """Argo CD and Argo Rollouts."""
+    runners: RunnersConfig
+    """The in-VPC CI runners that deploy and preview the stack (its EKS endpoint is private)."""
 
     @field_validator("addon_versions")
     @classmethod
@@ -101,8 +105,21 @@ class SharedServicesConfig(CommonConfig):
     """IAM Identity Center: the IdP groups of each permission set and where each set is assigned."""
     ci: CiConfig
     """The CI identities (GitHub OIDC)."""
+    github: GithubConfig
+    """The platform repository's GitHub side: deploy environments and their reviewers."""
     artifacts: ArtifactsConfig
     """Image repositories and the Pulumi state backend's retention."""
+
+    @model_validator(mode="after")
+    def _publishers_agree(self) -> SharedServicesConfig:
+        found = publisher_problems(
+            self.ci.image_publishers,
+            repositories=self.artifacts.repositories,
+            platform_repository=self.github_repository,
+        )
+        if found:
+            raise Invalid(*found)
+        return self
 
 
 StackConfig = EnvironmentConfig | SharedServicesConfig

@@ -10,13 +10,15 @@ import pulumi
 from components.access.component import ClusterAccess, ClusterAccessArgs, ClusterAccessEntries
 from components.baseline.component import AccountBaseline, AccountBaselineArgs
 from components.cluster.component import Cluster, ClusterArgs
+from components.database.component import PORT as DATABASE_PORT
 from components.database.component import Database, DatabaseArgs
 from components.delivery.component import Delivery, DeliveryArgs
 from components.edge.component import Edge, EdgeArgs
 from components.network.component import Network, NetworkArgs
 from components.nodepools.component import NodePools, NodePoolsArgs
 from components.observability.component import Observability, ObservabilityArgs
-from components.workloads.component import Workloads, WorkloadsArgs
+from components.runners.component import Runners, RunnersArgs
+from components.workloads.component import DatabaseClient, Workloads, WorkloadsArgs
 from core.context import StackContext
 from core.providers import aws_provider, component_opts
 from stacks.config import EnvironmentConfig
@@ -38,7 +40,9 @@ def build(cfg: EnvironmentConfig, ctx: StackContext, aws: pulumi.ProviderResourc
                 cluster=cluster,
                 sso=cfg.identity,
                 deployer_role_arn=ctx.arn("iam", f"role/{cfg.deployer_role_name}", region=""),
+                previewer_role_arn=ctx.arn("iam", f"role/{cfg.previewer_role_name}", region=""),
                 app_namespaces=list(cfg.workloads.namespaces),
+                deployer_created_cluster=cfg.cluster.cluster_creator == "deployer",
             ),
         ),
         opts=opts,
@@ -46,7 +50,28 @@ def build(cfg: EnvironmentConfig, ctx: StackContext, aws: pulumi.ProviderResourc
     nodepools = NodePools(
         "nodepools", NodePoolsArgs(ctx=ctx, config=cfg.karpenter, cluster=cluster, network=network), opts=opts
     )
-    workloads = Workloads("workloads", WorkloadsArgs(ctx=ctx, config=cfg.workloads, cluster=cluster), opts=opts)
+    runners = Runners(
+        "runners",
+        RunnersArgs(
+            ctx=ctx, config=cfg.runners, network=network, cluster=cluster, github_repository=cfg.github_repository
+        ),
+        opts=opts,
+    )
+    workloads = Workloads(
+        "workloads",
+        WorkloadsArgs(
+            ctx=ctx,
+            config=cfg.workloads,
+            cluster=cluster,
+            network=network,
+            database_client=DatabaseClient(
+                namespace=cfg.database.app.namespace,
+                service_account=cfg.database.app.service_account,
+                port=DATABASE_PORT,
+            ),
+        ),
+        opts=opts,
+    )
     database = Database(
         "database",
         DatabaseArgs(ctx=ctx, config=cfg.database, network=network, cluster=cluster, workloads=workloads),
@@ -56,11 +81,20 @@ def build(cfg: EnvironmentConfig, ctx: StackContext, aws: pulumi.ProviderResourc
     global_aws = aws_provider(cfg, region="us-east-1", name="aws-us-east-1") if cfg.edge.cloudfront else None
     edge = Edge(
         "edge",
-        EdgeArgs(ctx=ctx, config=cfg.edge, network=network, cluster=cluster, global_provider=global_aws),
+        EdgeArgs(
+            ctx=ctx,
+            config=cfg.edge,
+            network=network,
+            cluster=cluster,
+            app_namespaces=tuple(cfg.workloads.namespaces),
+            global_provider=global_aws,
+        ),
         opts=opts,
     )
     observability = Observability(
-        "observability", ObservabilityArgs(ctx=ctx, config=cfg.observability, cluster=cluster), opts=opts
+        "observability",
+        ObservabilityArgs(ctx=ctx, config=cfg.observability, cluster=cluster, network=network),
+        opts=opts,
     )
     delivery = Delivery(
         "delivery",
@@ -70,6 +104,7 @@ def build(cfg: EnvironmentConfig, ctx: StackContext, aws: pulumi.ProviderResourc
             cluster=cluster,
             prometheus_workspace_arn=observability.workspace_arn,
             prometheus_endpoint=observability.prometheus_endpoint,
+            app_namespaces=list(cfg.workloads.namespaces),
         ),
         opts=opts,
     )
@@ -111,6 +146,7 @@ def build(cfg: EnvironmentConfig, ctx: StackContext, aws: pulumi.ProviderResourc
         },
     )
     pulumi.export("namespaces", workloads.namespaces)
+    pulumi.export("runners", {"project": runners.project_name, "securityGroupId": runners.security_group_id})
     pulumi.export(
         "database",
         {
@@ -121,6 +157,8 @@ def build(cfg: EnvironmentConfig, ctx: StackContext, aws: pulumi.ProviderResourc
             "resourceId": database.resource_id,
             "appRoleArn": database.app_role_arn,
             "securityGroupId": database.security_group_id,
+            "appSecurityGroupId": database.app_security_group_id,
+            "bootstrapFunction": database.bootstrap_function_name,
             "alarmTopicArn": database.alarm_topic_arn,
         },
     )

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pulumi
@@ -97,16 +98,24 @@ def ids(records: Iterable[Recorded]) -> set[str]:
     return {r.outputs["id"] for r in records}
 
 
+def pulumi_aws_module(module_name: str) -> ModuleType:
+    """The pulumi-aws SDK module of a type token's module (`lambda` is `pulumi_aws.lambda_`: a Python keyword)."""
+    import importlib
+    import keyword
+
+    if module_name == "index":
+        return importlib.import_module("pulumi_aws")
+    return importlib.import_module(f"pulumi_aws.{module_name}{'_' if keyword.iskeyword(module_name) else ''}")
+
+
 def taggable(type_token: str) -> bool:
     """Whether a pulumi-aws resource type takes a `tags` input, read from the installed SDK."""
-    import importlib
     import inspect
 
     package, module_path, cls_name = type_token.split(":")
     if package != "aws":
         return False
-    module_name = module_path.split("/")[0]
-    module = importlib.import_module("pulumi_aws" if module_name == "index" else f"pulumi_aws.{module_name}")
+    module = pulumi_aws_module(module_path.split("/")[0])
     cls = getattr(module, cls_name)
     return "tags" in inspect.signature(cls._internal_init).parameters
 

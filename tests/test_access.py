@@ -39,7 +39,7 @@ def test_identity_center_roles_and_ci_get_the_right_access(plans: dict[str, Plan
     assert cfg.workloads is not None
     roles = cfg.identity.sso_role_arns
     associations = _associations(plan)
-    assert set(associations) == {"platform-admin", "platform-engineer", "developer", "ci-deployer"}
+    assert set(associations) == {"platform-admin", "platform-engineer", "developer", "ci-deployer", "ci-previewer"}
 
     def policy(name: str) -> str:
         return associations[name].inputs["policyArn"].rsplit("/", 1)[-1]

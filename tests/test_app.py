@@ -29,7 +29,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from components.delivery.component import ARG_NAMESPACE, ARG_SERVICE_NAME, ERROR_RATE_TEMPLATE
+from components.delivery.component import ARG_CANARY_HASH, ARG_NAMESPACE, ARG_SERVICE_NAME, ERROR_RATE_TEMPLATE
 from components.edge.component import INGRESS_CLASS
 from offline.stackfiles import ROOT
 from tests.conftest import WORKLOAD_STACKS
@@ -321,11 +321,13 @@ def test_rollout_is_a_canary_with_steps_and_the_platforms_analysis() -> None:
     assert any("pause" in step for step in canary["steps"])
     analysis = canary["analysis"]
     assert analysis["templates"] == [{"templateName": ERROR_RATE_TEMPLATE, "clusterScope": True}]
-    # The template selects series by the pods' app.kubernetes.io/name and (a regex on) the namespace.
-    args = {a["name"]: a["value"] for a in analysis["args"]}
+    # The template selects series by the pods' app.kubernetes.io/name, (a regex on) the namespace, and the canary
+    # ReplicaSet's pod-template hash, which Argo Rollouts supplies.
+    args = {a["name"]: a.get("value", a.get("valueFrom")) for a in analysis["args"]}
     assert args == {
         ARG_SERVICE_NAME: pod_labels()["app.kubernetes.io/name"],
         ARG_NAMESPACE: kustomization()["namespace"],
+        ARG_CANARY_HASH: {"podTemplateHashValue": "Latest"},
     }
     # Measured from the first pause on, while the canary takes traffic.
     assert 0 < analysis["startingStep"] < len(canary["steps"])
@@ -591,13 +593,16 @@ def test_permissions_are_least_per_job() -> None:
         assert ("id-token" in permissions) == oidc, f"{name}: id-token only where OIDC is used"
         assert permissions.get("id-token", "write") == "write"
         writes = {scope for scope, level in permissions.items() if level == "write" and scope != "id-token"}
-        assert writes == ({"contents", "pull-requests"} if name == "gitops" else set()), name
+        # The deploy pull request is written by a GitHub App's token (tests/test_github.py), never the job token.
+        assert writes == set(), name
     assert {name for name, job in jobs.items() if "id-token" in job["permissions"]} == {"publish"}
 
 
 def test_aws_access_is_oidc_only_with_role_and_region_from_variables() -> None:
     text = WORKFLOW.read_text()
-    assert "secrets." not in text, "no stored secrets: AWS through OIDC, GitHub through the job token"
+    # No stored AWS secret: AWS through OIDC. The one secret is the deploy-pull-request App's key, in the gitops job.
+    assert re.findall(r"secrets\.\w+", text) == ["secrets.DEPLOY_PR_APP_PRIVATE_KEY"]
+    assert "DEPLOY_PR_APP_PRIVATE_KEY" not in str(workflow()["jobs"]["publish"])
     (login,) = [s for s in steps("publish") if uses(s) == "aws-actions/configure-aws-credentials"]
     assert login["with"]["role-to-assume"].startswith("${{ vars.")
     assert login["with"]["aws-region"].startswith("${{ vars.")

@@ -7,7 +7,6 @@ otherwise from the service's documentation, cited per rule."""
 from __future__ import annotations
 
 import functools
-import importlib
 import inspect
 import json
 import re
@@ -19,6 +18,7 @@ import pytest
 from offline.mocks import Recorded
 from offline.plan import Plan
 from tests.conftest import STACKS
+from tests.support import pulumi_aws_module
 
 AUTONAME_SUFFIX = "-abcdef0"
 """What Pulumi appends to a logical name when it generates a physical one: a hyphen and 7 random hex characters
@@ -60,6 +60,18 @@ NAME_RULES: dict[tuple[str, str], NameRule] = {
     ("aws:iam/policy:Policy", "name"): _botocore("iam", "policyNameType"),
     ("aws:iam/instanceProfile:InstanceProfile", "name"): _botocore("iam", "instanceProfileNameType"),
     ("aws:cloudwatch/logGroup:LogGroup", "name"): _botocore("logs", "LogGroupName"),
+    ("aws:codebuild/project:Project", "name"): _botocore("codebuild", "ProjectName"),
+    # botocore's FunctionName admits a whole ARN (140); CreateFunction's name alone is 1-64 of these characters.
+    ("aws:lambda/function:Function", "name"): _documented(
+        64, r"[a-zA-Z0-9-_]+", "Lambda API Reference, CreateFunction: FunctionName"
+    ),
+    ("aws:cfg/recorder:Recorder", "name"): _botocore("config", "RecorderName"),
+    ("aws:cfg/recorderStatus:RecorderStatus", "name"): _botocore("config", "RecorderName"),
+    ("aws:cfg/deliveryChannel:DeliveryChannel", "name"): _botocore("config", "ChannelName"),
+    ("aws:cfg/configurationAggregator:ConfigurationAggregator", "name"): _botocore(
+        "config", "ConfigurationAggregatorName"
+    ),
+    ("aws:accessanalyzer/analyzer:Analyzer", "analyzerName"): _botocore("accessanalyzer", "Name"),
     ("aws:kms/alias:Alias", "name"): _botocore("kms", "AliasNameType"),
     ("aws:cloudwatch/eventRule:EventRule", "name"): _botocore("events", "RuleName"),
     ("aws:wafv2/webAcl:WebAcl", "name"): _botocore("wafv2", "EntityName"),
@@ -122,7 +134,7 @@ def naming_inputs(type_token: str) -> frozenset[str]:
     package, module_path, cls_name = type_token.split(":")
     if package != "aws":
         return frozenset()
-    module = importlib.import_module(f"pulumi_aws.{module_path.split('/')[0]}")
+    module = pulumi_aws_module(module_path.split("/")[0])
     parameters = inspect.signature(getattr(module, cls_name)._internal_init).parameters
     names = {"name", "identifier", "node_group_name"} | ({"bucket"} if cls_name in ("Bucket", "BucketV2") else set())
     return frozenset(_camel(p) for p in parameters if p in names)  # elsewhere `bucket` names an existing bucket
@@ -167,6 +179,8 @@ def test_every_physical_name_passes_its_service_rule(plans: dict[str, Plan], sta
 NAMES_WITHOUT_RULES = {
     "aws:route53/record:Record": "the record's DNS name, a domain the stack file sets and config validates",
     "aws:acm/certificate:Certificate": "no name input",
+    "aws:guardduty/detectorFeature:DetectorFeature": "the feature's name, an enum GuardDuty defines",
+    "aws:guardduty/organizationConfigurationFeature:OrganizationConfigurationFeature": "the feature's name, an enum",
 }
 
 

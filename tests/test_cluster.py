@@ -41,17 +41,14 @@ def test_control_plane_runs_in_private_subnets_with_a_private_endpoint(plans: di
     assert cluster.inputs["upgradePolicy"] == {"supportType": "STANDARD"}
 
 
-def test_endpoint_access_per_environment(plans: dict[str, Plan]) -> None:
-    prod = cluster_of(plans, "prod").inputs
-    assert prod["endpointPublicAccess"] is False
-    assert "publicAccessCidrs" not in prod
-    for stack in ("stg", "sandbox"):
+def test_every_endpoint_is_private_ci_reaches_it_from_the_vpc(plans: dict[str, Plan]) -> None:
+    """Issue 13: stg and sandbox opened their endpoints to 203.0.113.0/24, a documentation range; CI now runs on the
+    in-VPC runners, so no stack needs a public endpoint."""
+    for stack in WORKLOAD_STACKS:
         inputs = cluster_of(plans, stack).inputs
-        cfg = stack_config(stack).cluster
-        assert cfg is not None
-        assert inputs["endpointPublicAccess"] is True
-        assert inputs["publicAccessCidrs"] == list(cfg.public_access_cidrs)
-        assert "0.0.0.0/0" not in inputs["publicAccessCidrs"]
+        assert inputs["endpointPublicAccess"] is False, stack
+        assert inputs["endpointPrivateAccess"] is True, stack
+        assert "publicAccessCidrs" not in inputs, stack
 
 
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)
@@ -136,7 +133,10 @@ def test_security_group_rules_between_control_plane_and_nodes(plans: dict[str, P
     node_to_node = [r for r in rules if r["securityGroupId"] == nodes and r.get("referencedSecurityGroupId") == nodes]
     assert [r["ipProtocol"] for r in node_to_node] == ["-1"]
     into_cp = [r for r in rules if r["securityGroupId"] == control_plane]
-    assert [(r["fromPort"], r["toPort"], r["referencedSecurityGroupId"]) for r in into_cp] == [(443, 443, nodes)]
+    runners = plan.exports["runners"]["securityGroupId"]
+    assert sorted((r["fromPort"], r["toPort"], r["referencedSecurityGroupId"]) for r in into_cp) == sorted(
+        [(443, 443, nodes), (443, 443, runners)]
+    )
     # No CIDR-based ingress on either group.
     assert not [
         r for r in rules if r["securityGroupId"] in (nodes, control_plane) and (r.get("cidrIpv4") or r.get("cidrIpv6"))

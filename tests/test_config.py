@@ -266,7 +266,7 @@ BAD_CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
     (
         "public endpoint without CIDRs",
         "stg",
-        {"cluster.publicAccessCidrs": []},
+        {"cluster.endpointPublicAccess": True, "cluster.publicAccessCidrs": []},
         [f"{P}:cluster.publicAccessCidrs", "[]", "at least one CIDR"],
     ),
     (
@@ -328,7 +328,7 @@ BAD_CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
         "karpenter version without recorded IAM",
         "stg",
         {"karpenter.version": "1.99.0"},
-        [f"{P}:karpenter.version", '"1.99.0"', "core/karpenter.py"],
+        [f"{P}:karpenter.version", '"1.99.0"', "components/nodepools/karpenter.py"],
     ),
     (
         "nonexistent instance family",
@@ -498,14 +498,14 @@ BAD_CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
     (
         "image publisher trusted by a whole organisation",
         "shared-services",
-        {"ci.imagePublisherSubjects": ["repo:acme/*:ref:refs/heads/main"]},
-        [f"{P}:ci.imagePublisherSubjects", '"repo:acme/*:ref:refs/heads/main"', "one repository"],
+        {"ci.imagePublishers": {"shop": ["repo:acme/*:ref:refs/heads/main"]}},
+        [f"{P}:ci.imagePublishers.shop[0]", '"repo:acme/*:ref:refs/heads/main"', "one repository"],
     ),
     (
         "image publisher subject of any kind",
         "shared-services",
-        {"ci.imagePublisherSubjects": ["repo:acme/shop:*"]},
-        [f"{P}:ci.imagePublisherSubjects", '"repo:acme/shop:*"'],
+        {"ci.imagePublishers": {"shop": ["repo:acme/shop:*"]}},
+        [f"{P}:ci.imagePublishers.shop[0]", '"repo:acme/shop:*"'],
     ),
     (
         "the same account for two environments",

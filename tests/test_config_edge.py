@@ -57,7 +57,7 @@ def test_prod_values_and_aliases() -> None:
     assert config.hosted_zone_id == "Z0123456789PRODZONE1"
     assert config.nlb is not None
     assert config.nlb.scheme in NLB_SCHEMES
-    assert config.nlb.allowed_cidrs == ("10.0.0.0/8",)
+    assert config.nlb.allowed_cidrs is None, "the NLB admits its own VPC's block by default"
     assert config.cloudfront is not None
     assert (config.cloudfront.domain, config.cloudfront.price_class) == ("www.example.com", "PriceClass_100")
 
@@ -90,7 +90,8 @@ def test_defaults_are_the_old_parsers() -> None:
          'edge.nlb.allowedCidrs[1]: got "::/0"; allowed: specific client ranges'),
         ({"nlb": {"scheme": "internal", "allowedCidrs": ["10.0.0.1/8"]}},
          'edge.nlb.allowedCidrs[0]: got "10.0.0.1/8"; allowed: CIDR blocks'),
-        ({"nlb": {"scheme": "internal"}}, "edge.nlb.allowedCidrs: missing"),
+        ({"nlb": {"scheme": "internal", "peerRanges": {"vpn": "0.0.0.0/0"}}},
+         'edge.nlb.peerRanges.vpn: got "0.0.0.0/0"; allowed: specific client ranges'),
         ({"cloudFront": {"domain": "www.example.com", "priceClass": "PriceClass_300"}},
          "edge.cloudFront.priceClass"),
         ({"cloudfront": {"domain": "www.example.com"}}, "edge.cloudfront: got"),

@@ -294,5 +294,5 @@ def test_latest_ami_only_where_the_profile_says_sandbox() -> None:
 
 
 def test_version_needs_recorded_iam() -> None:
-    refused(karpenter_data(version="1.99.0"), f"{P}:karpenter.version", "core/karpenter.py")
+    refused(karpenter_data(version="1.99.0"), f"{P}:karpenter.version", "components/nodepools/karpenter.py")
     refused(karpenter_data(version="v1.14.1"), f"{P}:karpenter.version", "a Karpenter 1.x release")

@@ -32,7 +32,7 @@ from tests.test_config import parse_shared, problems_of, raw_config
 P = "aws-platform"
 SHARED = "shared-services"
 MANAGEMENT = "109876543210"
-PROFILES = scp.project_profiles()
+PROFILES = dict(shared_config().environments)
 FIFTH = {
     **PROFILES,
     "perf": EnvironmentProfile.model_validate(
@@ -47,10 +47,14 @@ TWO_SANDBOXES = {
     ),
 }
 
-ORGANIZATION = {"rootId": "r-a1b2", "createAccounts": False}
+ORGANIZATION = {"rootId": "r-a1b2", "createAccounts": False, "alertEmails": ["security@example.com"]}
 GROUPS = {name: [name] for name in PERMISSION_SETS}
 ASSIGNMENTS = {"PlatformAdmin": ["all"], "Developer": ["workloads"], "BreakGlass": ["all"]}
 PUBLISHER = ["repo:acme/shop:ref:refs/heads/main"]
+EXEMPTIONS = scp.Exemptions(break_glass_permission_set="BreakGlass", deployer_role="d", previewer_role="p",
+                            pipeline_role="o")  # fmt: skip
+STATE = scp.ProtectedState(partition="aws", region="eu-west-1", account_id="111122223333", bucket_name="state",
+                           secrets_alias_prefix="alias/p/s/pulumi-secrets")  # fmt: skip
 
 
 def context(profiles: Mapping[str, EnvironmentProfile] = PROFILES, account_id: str = MANAGEMENT) -> ValidationContext:
@@ -171,10 +175,11 @@ def test_ous_and_scp_targets_of_todays_environments() -> None:
     }  # fmt: skip
     scps = scp.organization_scps(
         allowed_regions=["eu-west-1"],
-        exemptions=scp.Exemptions(break_glass_role="b", platform_role="p"),
+        exemptions=EXEMPTIONS,
         partition="aws",
         sandbox_denied_types=["p*"],
         profiles=PROFILES,
+        state=STATE,
     )
     targets = {s.name: set(s.targets) for s in scps}
     assert targets.pop("sandbox-cost-guard") == {"sandbox"}
@@ -202,7 +207,8 @@ def test_the_plan_places_every_account_in_its_profiles_ou() -> None:
                 ctx=ctx,
                 config=org,
                 allowed_regions=cfg.allowed_regions,
-                exemptions=scp.Exemptions(break_glass_role="b", platform_role="p"),
+                exemptions=EXEMPTIONS,
+                protected_state=STATE,
                 log_archive_provider=opts.providers[0],
             ),
             opts=opts,
@@ -326,7 +332,12 @@ def test_identity_center_grants_write_in_the_accounts_of_sandbox_profiles() -> N
         IdentityCenter("identity-center", IdentityCenterArgs(ctx=ctx, config=ic, organization=org), opts=opts)
 
     resources = build(cfg, body)
-    (inline,) = resources.of("aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy")
+    developer = resources.named("aws:ssoadmin/permissionSet:PermissionSet", "identity-center-Developer")
+    (inline,) = [
+        r
+        for r in resources.of("aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy")
+        if r.inputs["permissionSetArn"] == developer.outputs["arn"]
+    ]
     write = next(
         st for st in statements(json.loads(inline.inputs["inlinePolicy"])) if st["Sid"] == "WriteInSandboxOnly"
     )
@@ -351,8 +362,8 @@ def test_identity_center_grants_write_in_the_accounts_of_sandbox_profiles() -> N
     ],
 )
 def test_branch_and_tag_subjects_may_publish(subject: str) -> None:
-    ci = accepted(CiConfig, "ci", {"imagePublisherSubjects": [subject]})
-    assert ci.image_publisher_subjects == (subject,)
+    ci = accepted(CiConfig, "ci", {"imagePublishers": {"shop": [subject]}})
+    assert ci.image_publishers == {"shop": (subject,)}
 
 
 @pytest.mark.parametrize(
@@ -368,20 +379,20 @@ def test_branch_and_tag_subjects_may_publish(subject: str) -> None:
     ],
 )
 def test_other_subjects_may_not_publish(subject: str, fragments: list[str]) -> None:
-    message = refused(CiConfig, "ci", {"imagePublisherSubjects": ["repo:acme/hello:ref:refs/heads/main", subject]})
-    assert f'{P}:ci.imagePublisherSubjects[1]: got "{subject}"' in message
+    message = refused(CiConfig, "ci", {"imagePublishers": {"shop": ["repo:acme/hello:ref:refs/heads/main", subject]}})
+    assert f'{P}:ci.imagePublishers.shop[1]: got "{subject}"' in message
     for fragment in fragments:
         assert fragment in message
 
 
 def test_pull_request_subjects_are_refused_in_the_stack_file() -> None:
-    message = problems_of(SHARED, {"ci.imagePublisherSubjects": ["repo:acme/shop:pull_request"]})
-    assert f"{P}:ci.imagePublisherSubjects[0]" in message
+    message = problems_of(SHARED, {"ci.imagePublishers": {"shop": ["repo:acme/shop:pull_request"]}})
+    assert f"{P}:ci.imagePublishers.shop[0]" in message
     assert "not pull_request" in message
 
 
 def test_the_publisher_needs_a_subject() -> None:
-    assert "at least one subject" in refused(CiConfig, "ci", {"imagePublisherSubjects": []})
+    assert "at least one subject" in refused(CiConfig, "ci", {"imagePublishers": {"shop": []}})
 
 
 def test_the_deployer_trust_still_takes_environment_subjects() -> None:

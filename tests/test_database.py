@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.database.component import BOOTSTRAP_SQL
+from components.database.bootstrap.handler import BootstrapError, statements, verification_query
 from components.database.config import DatabaseConfig, windows_overlap
 from offline.mocks import Recorded
 from offline.plan import Plan
@@ -54,11 +54,16 @@ def test_security_group_admits_only_postgres_from_the_app_security_group(plans: 
     plan = plans[stack]
     sg = plan.one("aws:ec2/securityGroup:SecurityGroup", "database-database")
     rules = [r for r in plan.by_type(INGRESS) if r.inputs["securityGroupId"] == sg.outputs["id"]]
-    assert [(r.inputs["ipProtocol"], r.inputs["fromPort"], r.inputs["toPort"]) for r in rules] == [("tcp", 5432, 5432)]
-    (rule,) = rules
-    assert rule.inputs["referencedSecurityGroupId"] == plan.exports["cluster"]["nodeSecurityGroupId"]
-    assert "cidrIpv4" not in rule.inputs
-    assert "cidrIpv6" not in rule.inputs
+    assert {(r.inputs["ipProtocol"], r.inputs["fromPort"], r.inputs["toPort"]) for r in rules} == {("tcp", 5432, 5432)}
+    # The application's pod security group and the bootstrap function's, nothing else (not the nodes' group).
+    assert {r.inputs["referencedSecurityGroupId"] for r in rules} == {
+        plan.exports["database"]["appSecurityGroupId"],
+        plan.one("aws:ec2/securityGroup:SecurityGroup", "database-bootstrap").outputs["id"],
+    }
+    assert plan.exports["cluster"]["nodeSecurityGroupId"] not in {r.inputs["referencedSecurityGroupId"] for r in rules}
+    for rule in rules:
+        assert "cidrIpv4" not in rule.inputs
+        assert "cidrIpv6" not in rule.inputs
     assert [r for r in plan.by_type(EGRESS) if r.inputs["securityGroupId"] == sg.outputs["id"]] == []
     assert instance(plan).inputs["vpcSecurityGroupIds"] == [sg.outputs["id"]]
     assert instance(plan).inputs["publiclyAccessible"] is False
@@ -182,29 +187,29 @@ def test_app_role_connects_only_as_its_own_user_on_this_instance(plans: dict[str
 
 
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)
-def test_bootstrap_job_creates_the_iam_user_with_restricted_pods(plans: dict[str, Plan], stack: str) -> None:
+def test_bootstrap_creates_the_iam_user_and_reads_only_the_master_secret(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
     cfg = db_config(stack)
-    (job,) = plan.by_type("kubernetes:batch/v1:Job")
-    assert job.inputs["metadata"]["namespace"] == cfg.app.namespace
-    pod = job.inputs["spec"]["template"]["spec"]
-    assert pod["serviceAccountName"] == "db-bootstrap"
-    assert pod["securityContext"]["runAsNonRoot"] is True
-    for container in pod["initContainers"] + pod["containers"]:
-        assert container["securityContext"]["allowPrivilegeEscalation"] is False
-        assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
-        assert container["resources"]["limits"]["memory"]
-    env = {e["name"]: e["value"] for e in pod["initContainers"][0]["env"]}
-    assert env["SECRET_ARN"] == plan.exports["database"]["masterSecretArn"]
-    assert "GRANT rds_iam TO" in env["SQL"]
-    psql = {e["name"]: e["value"] for e in pod["containers"][0]["env"]}
-    assert psql["PGSSLMODE"] == "require"
-    assert psql["PGHOST"] == instance(plan).outputs["address"]
-    assert f"--set=app_user={cfg.app.db_user}" in pod["containers"][0]["command"][2]
+    (invocation,) = plan.by_type("aws:lambda/invocation:Invocation")
+    event = json.loads(invocation.inputs["input"])
+    assert event == {
+        "host": instance(plan).outputs["address"],
+        "port": 5432,
+        "database": cfg.database_name,
+        "user": cfg.app.db_user,
+        "secretArn": plan.exports["database"]["masterSecretArn"],
+    }
+    assert "GRANT rds_iam TO" in " ".join(statements(event["user"], event["database"]))
     bootstrap_policy = json.loads(
         plan.one("aws:iam/rolePolicy:RolePolicy", "database-bootstrap-secret").inputs["policy"]
     )
-    assert {s["Action"] for s in bootstrap_policy["Statement"]} == {"secretsmanager:GetSecretValue", "kms:Decrypt"}
+    secret = [s for s in bootstrap_policy["Statement"] if s["Action"] == "secretsmanager:GetSecretValue"]
+    assert [s["Resource"] for s in secret] == [plan.exports["database"]["masterSecretArn"]]
+    assert {s["Sid"]: s["Action"] for s in bootstrap_policy["Statement"]} == {
+        "ReadMasterSecret": "secretsmanager:GetSecretValue",
+        "DecryptMasterSecret": "kms:Decrypt",
+        "WriteOwnLogs": ["logs:CreateLogStream", "logs:PutLogEvents"],
+    }
 
 
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)
@@ -241,6 +246,8 @@ def test_outputs_are_exported(plans: dict[str, Plan], stack: str) -> None:
         "resourceId",
         "appRoleArn",
         "securityGroupId",
+        "appSecurityGroupId",
+        "bootstrapFunction",
         "alarmTopicArn",
     }
     assert exported["port"] == 5432
@@ -286,14 +293,18 @@ def test_a_maintenance_window_inside_the_backup_window_always_overlaps(
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# The bootstrap SQL, run the way the Job runs it
+# The bootstrap SQL, run against a real PostgreSQL (the function's protocol and TLS: tests/test_database_isolation.py)
 
 
-def test_bootstrap_sql_uses_no_psql_variable_inside_a_dollar_quoted_body() -> None:
-    # psql leaves :'var' untouched inside $$ ... $$, which is then a syntax error on the server.
-    for body in BOOTSTRAP_SQL.split("$$")[1::2]:
-        assert ":'" not in body, body
-        assert ':"' not in body, body
+def test_bootstrap_sql_embeds_only_identifiers_the_config_accepts() -> None:
+    # The statements embed the names (PostgreSQL has no bind parameters for identifiers): anything but a plain
+    # identifier is refused before any SQL is built.
+    assert all('"shop_app"' in sql or "'shop_app'" in sql for sql in statements("shop_app", "shop"))
+    for bad in ("shop_app; DROP DATABASE shop", 'x"y', "Shop", "", "a" * 64):
+        with pytest.raises(BootstrapError):
+            statements(bad, "shop")
+        with pytest.raises(BootstrapError):
+            statements("shop_app", bad)
 
 
 def _pg_bin(name: str) -> str | None:
@@ -342,19 +353,13 @@ def local_postgres() -> Iterator[dict[str, str]]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def test_bootstrap_sql_creates_the_iam_user_and_is_idempotent(local_postgres: dict[str, str], tmp_path: Path) -> None:
-    sql = tmp_path / "bootstrap.sql"
-    sql.write_text(BOOTSTRAP_SQL)
-    sql.chmod(0o644)
+def test_bootstrap_sql_creates_the_iam_user_and_is_idempotent(local_postgres: dict[str, str]) -> None:
     env = {**local_postgres, "PGDATABASE": "shop"}
-    command = ["psql", "--set=ON_ERROR_STOP=1", "--set=app_user=shop_app", "--set=db_name=shop", f"--file={sql}"]
-    for _ in range(2):  # the Job may run again (backoff, a re-created Job): the second run must succeed too
-        result = subprocess.run(command, capture_output=True, text=True, env=env)
-        assert result.returncode == 0, result.stderr
-    query = (
-        "SELECT r.rolcanlogin, pg_has_role('shop_app', 'rds_iam', 'member'), "
-        "has_database_privilege('shop_app', 'shop', 'CONNECT'), has_schema_privilege('shop_app', 'public', 'CREATE') "
-        "FROM pg_roles r WHERE r.rolname = 'shop_app'"
-    )
+    for _ in range(2):  # the function may run again (a new revision, a retried invocation): it must converge
+        for sql in statements("shop_app", "shop"):
+            result = subprocess.run(["psql", "-v", "ON_ERROR_STOP=1", "-c", sql], capture_output=True, text=True,
+                                    env=env)  # fmt: skip
+            assert result.returncode == 0, result.stderr
+    query = verification_query("shop_app", "shop")
     out = subprocess.run(["psql", "-At", "-c", query], capture_output=True, text=True, env=env, check=True).stdout
     assert out.strip() == "t|t|t|t"

@@ -26,6 +26,8 @@ from tests.support import stack_config
 RELEASE = "kubernetes:helm.sh/v3:Release"
 APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
 APP_PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
+APP_PROJECT_PATCH = "kubernetes:argoproj.io/v1alpha1:AppProjectPatch"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 ANALYSIS = "kubernetes:argoproj.io/v1alpha1:ClusterAnalysisTemplate"
 SYSTEM_EXPRESSION = {"key": "node-role/system", "operator": "In", "values": ["true"]}
 
@@ -246,11 +248,13 @@ def test_root_application_follows_the_configured_source(plans: dict[str, Plan], 
         "targetRevision": cfg.gitops.target_revision,
     }
     assert spec["destination"] == {"server": "https://kubernetes.default.svc", "namespace": "argocd"}
-    assert spec["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
+    # Self-heal everywhere; automatic prune only where the config allows it (never in production).
+    assert spec["syncPolicy"]["automated"] == {"prune": cfg.root_auto_prune, "selfHeal": True}
     backoff = spec["syncPolicy"]["retry"]["backoff"]
     assert spec["syncPolicy"]["retry"]["limit"] > 0
     assert backoff["factor"] >= 2
-    assert spec["project"] == plan.one(APP_PROJECT).inputs["metadata"]["name"] == "platform"
+    platform = plan.one(APP_PROJECT, "delivery-argocd-project-platform")
+    assert spec["project"] == platform.inputs["metadata"]["name"] == "platform"
 
 
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)
@@ -260,19 +264,18 @@ def test_platform_project_only_lets_the_root_create_argo_objects(plans: dict[str
     assert spec["sourceRepos"] == [cfg.gitops.repo_url]
     assert spec["destinations"] == [{"server": "https://kubernetes.default.svc", "namespace": "argocd"}]
     assert spec["clusterResourceWhitelist"] == []
-    assert {(r["group"], r["kind"]) for r in spec["namespaceResourceWhitelist"]} == {
-        ("argoproj.io", "Application"),
-        ("argoproj.io", "ApplicationSet"),
-        ("argoproj.io", "AppProject"),
-    }
+    # Applications only: projects are the platform's (never AppProject), ApplicationSets are admin-only upstream.
+    assert {(r["group"], r["kind"]) for r in spec["namespaceResourceWhitelist"]} == {("argoproj.io", "Application")}
 
 
 def test_argo_objects_wait_for_their_controllers(plans: dict[str, Plan]) -> None:
     plan = plans["prod"]
     cd, ro = plan.one(RELEASE, "delivery-argocd"), plan.one(RELEASE, "delivery-argo-rollouts")
-    project, root = plan.one(APP_PROJECT), plan.one(APPLICATION)
-    assert cd.urn in project.dependencies
-    assert {cd.urn, project.urn} <= set(root.dependencies)
+    projects, root = [*plan.by_type(APP_PROJECT), *plan.by_type(APP_PROJECT_PATCH)], plan.one(APPLICATION)
+    assert len(projects) >= 3  # default, platform, one per application namespace
+    assert all(cd.urn in project.dependencies for project in projects)
+    # The root's children name the projects: every project Pulumi creates exists before the root.
+    assert {cd.urn, *(p.urn for p in plan.by_type(APP_PROJECT))} <= set(root.dependencies)
     assert ro.urn in plan.one(ANALYSIS).dependencies
     # A dependency on a component is a dependency on its children (the node group among them).
     assert any("aws-platform:platform:Cluster$aws:eks/nodeGroup:NodeGroup" in d for d in cd.dependencies)
@@ -286,13 +289,18 @@ def test_delivery_resources_are_children_of_the_component(plans: dict[str, Plan]
     assert children == {
         (RELEASE, "delivery-argocd"),
         (RELEASE, "delivery-argo-rollouts"),
+        (APP_PROJECT_PATCH, "delivery-argocd-project-default"),
         (APP_PROJECT, "delivery-argocd-project-platform"),
+        *((APP_PROJECT, f"delivery-argocd-project-{ns}") for ns in stack_config("prod").workloads.namespaces),
         (APPLICATION, "delivery-argocd-root"),
         (ANALYSIS, "delivery-analysis-error-rate"),
         ("aws:iam/role:Role", "delivery-argo-rollouts"),
         ("aws:iam/rolePolicy:RolePolicy", "delivery-argo-rollouts-amp-query"),
         ("kubernetes:core/v1:Namespace", "delivery-argocd"),
         ("kubernetes:core/v1:Namespace", "delivery-argo-rollouts"),
+        (NETWORK_POLICY, "delivery-netpol-argocd-default-deny"),
+        (NETWORK_POLICY, "delivery-netpol-argo-rollouts-default-deny"),
+        (NETWORK_POLICY, "delivery-netpol-argo-rollouts-argo-rollouts-metrics"),
     }
 
 
@@ -389,21 +397,28 @@ def metric(plan: Plan) -> dict[str, Any]:
 
 
 def evaluate(condition: str, result: list[float]) -> bool:
-    """Evaluate the success condition the way Argo Rollouts' expr does, for the three clause forms it may use
-    (an unknown clause fails the test rather than being guessed at)."""
-    outcome = False
-    for clause in (c.strip() for c in condition.split("||")):
-        if clause == "len(result) == 0":
-            outcome = outcome or len(result) == 0
-        elif clause == "isNaN(result[0])":
-            outcome = outcome or math.isnan(result[0])
-        elif match := re.fullmatch(r"result\[0\] <= ([0-9.e-]+)", clause):
-            outcome = outcome or result[0] <= float(match[1])
+    """Evaluate a condition the way Argo Rollouts' expr does, for the clause forms it may use, joined by `&&`
+    (short-circuit, as in expr: `result[0]` is only read after `len(result) == 1` held). An unknown clause fails the
+    test rather than being guessed at."""
+    for clause in (c.strip() for c in condition.split("&&")):
+        if clause == "len(result) == 1":
+            holds = len(result) == 1
+        elif clause == "!isNaN(result[0])":
+            holds = not math.isnan(result[0])
+        elif match := re.fullmatch(r"result\[0\] (<=|>) ([0-9.e-]+)", clause):
+            holds = result[0] <= float(match[2]) if match[1] == "<=" else result[0] > float(match[2])
         else:
             raise AssertionError(f"unexpected clause {clause!r}")
-        if outcome:
-            return True
-    return outcome
+        if not holds:
+            return False
+    return True
+
+
+def phase(m: Mapping[str, Any], result: list[float]) -> str:
+    """The phase Argo Rollouts gives one measurement (utils/evaluate EvaluateResult, v1.9): Failed when the failure
+    condition holds, Successful when only the success condition does, Inconclusive when neither does."""
+    success, failure = evaluate(m["successCondition"], result), evaluate(m["failureCondition"], result)
+    return "Failed" if failure else "Successful" if success else "Inconclusive"
 
 
 @pytest.mark.parametrize("stack", WORKLOAD_STACKS)
@@ -413,8 +428,10 @@ def test_error_rate_template_is_cluster_wide_and_named_as_documented(plans: dict
     assert "namespace" not in tpl["metadata"]
     assert tpl["metadata"]["name"] == delivery.ERROR_RATE_TEMPLATE == "error-rate"
     args = {a["name"]: a for a in tpl["spec"]["args"]}
-    assert set(args) == {delivery.ARG_SERVICE_NAME, delivery.ARG_NAMESPACE} == {"service-name", "namespace"}
+    assert set(args) == {"service-name", "namespace", "canary-hash", "excluded-paths"}
+    assert {delivery.ARG_SERVICE_NAME, delivery.ARG_NAMESPACE, delivery.ARG_CANARY_HASH} <= set(args)
     assert "value" not in args["service-name"]  # required: a Rollout must say which service it is
+    assert "value" not in args["canary-hash"]  # required: and which pods are the canary's
     assert args["namespace"]["value"] == ".+"
 
 
@@ -435,13 +452,14 @@ def test_error_rate_queries_the_workspace_with_sigv4(plans: dict[str, Plan], sta
 def test_error_rate_threshold_is_the_configured_one(plans: dict[str, Plan], stack: str) -> None:
     m = metric(plans[stack])
     limit = config(stack).canary_max_error_rate
-    condition = m["successCondition"]
-    assert evaluate(condition, [limit]) is True
-    assert evaluate(condition, [limit * 0.5]) is True
-    assert evaluate(condition, [limit * 1.01]) is False
-    assert evaluate(condition, [1.0]) is False
-    assert evaluate(condition, [float("nan")]) is True  # no traffic in the window: nothing to judge
-    assert evaluate(condition, []) is True
+    assert phase(m, [limit]) == "Successful"
+    assert phase(m, [limit * 0.5]) == "Successful"
+    assert phase(m, [0.0]) == "Successful"
+    assert phase(m, [limit * 1.01]) == "Failed"
+    assert phase(m, [1.0]) == "Failed"
+    # No data is never a success: no requests in the window (NaN) or no canary series at all (empty) is inconclusive.
+    assert phase(m, [float("nan")]) == "Inconclusive"
+    assert phase(m, []) == "Inconclusive"
     assert m["interval"] == "1m"
     # Long enough to cover the golden path's whole canary (12 minutes of steps after its analysis starts).
     assert m["count"] >= 12
@@ -454,6 +472,7 @@ def test_thresholds_differ_per_environment(plans: dict[str, Plan]) -> None:
     assert limits == {"prod": 0.01, "stg": 0.02, "sandbox": 0.05}
     for stack, limit in limits.items():
         assert metric(plans[stack])["successCondition"].endswith(f"<= {limit}")
+        assert metric(plans[stack])["failureCondition"].endswith(f"> {limit}")
 
 
 def selectors(query: str) -> list[dict[str, tuple[str, str]]]:
@@ -472,25 +491,34 @@ def selectors(query: str) -> list[dict[str, tuple[str, str]]]:
 
 def test_error_rate_query_is_valid_promql_over_5xx_per_service(plans: dict[str, Plan]) -> None:
     query = metric(plans["prod"])["provider"]["prometheus"]["query"]
-    assert "{{args.service-name}}" in query
-    assert "{{args.namespace}}" in query
-    resolved = query.replace("{{args.service-name}}", "hello").replace("{{args.namespace}}", ".+")
+    for arg in ("service-name", "namespace", "canary-hash", "excluded-paths"):
+        assert f"{{{{args.{arg}}}}}" in query
+    resolved = (
+        query.replace("{{args.service-name}}", "hello")
+        .replace("{{args.namespace}}", ".+")
+        .replace("{{args.canary-hash}}", "6d8f7c9b5d")
+        .replace("{{args.excluded-paths}}", delivery.DEFAULT_EXCLUDED_PATHS)
+    )
     found = selectors(resolved)
-    assert len(found) == 2
+    assert len(found) == 3  # the 5xx numerator, the canary's own total (numerator when it has no 5xx), the total
     assert all(s["__name__"] == ("=", "http_requests_total") for s in found)
     assert all(s["app"][1] == "hello" and s["namespace"][1] == ".+" for s in found)
+    # Every selector reads the canary's pods only.
+    assert all(s["pod"] == ("MatchOp.Re", ".+-6d8f7c9b5d-[a-z0-9]+") for s in found)
+    assert all(s["path"] == ("MatchOp.NotRe", delivery.DEFAULT_EXCLUDED_PATHS) for s in found)
     errors = [s for s in found if "code" in s]
     assert len(errors) == 1
     assert errors[0]["code"][1] == "5.."
     assert "[2m]" in resolved
-    assert resolved.count("or vector(0)") == 2
+    assert "vector(" not in resolved  # no constant that turns missing data into a passing 0
 
 
 @given(st.floats(min_value=0.0001, max_value=0.9999))
 def test_success_condition_separates_at_the_threshold(limit: float) -> None:
-    condition = delivery.success_condition(limit)
-    assert evaluate(condition, [limit])
-    assert not evaluate(condition, [min(1.0, limit * 1.001 + 1e-9)])
+    m = {"successCondition": delivery.success_condition(limit), "failureCondition": delivery.failure_condition(limit)}
+    assert phase(m, [limit]) == "Successful"
+    assert phase(m, [min(1.0, limit * 1.001 + 1e-9)]) == "Failed"
+    assert phase(m, []) == phase(m, [float("nan")]) == "Inconclusive"
 
 
 def test_prometheus_address_has_no_trailing_slash() -> None:

@@ -196,8 +196,13 @@ def test_alb_reaches_pods_through_the_node_security_group(plans: dict[str, Plan]
     plan = plans[stack]
     nodes = plan.exports["cluster"]["nodeSecurityGroupId"]
     alb = plan.exports["network"]["albSecurityGroupId"]
+    pods = plan.exports["database"]["appSecurityGroupId"]
     rules = [r for r in plan.by_type(INGRESS_RULE) if r.inputs.get("referencedSecurityGroupId") == alb]
-    assert [(r.inputs["securityGroupId"], r.inputs["ipProtocol"]) for r in rules] == [(nodes, "tcp")]
+    # The nodes' group (pods without a pod security group) and the database app's pod group (Security Groups for
+    # Pods), nothing else.
+    assert sorted((r.inputs["securityGroupId"], r.inputs["ipProtocol"]) for r in rules) == sorted(
+        [(nodes, "tcp"), (pods, "tcp")]
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -335,7 +340,9 @@ def test_nlb_security_group_admits_only_tls_from_configured_clients(plans: dict[
         return
     (sg,) = sgs
     rules = [r for r in plan.by_type(INGRESS_RULE) if r.inputs["securityGroupId"] == sg.outputs["id"]]
-    assert sorted(r.inputs["cidrIpv4"] for r in rules) == sorted(cfg.nlb.allowed_cidrs)
+    vpc = stack_config(stack).network.vpc_cidr
+    wanted = [*(cfg.nlb.allowed_cidrs or [vpc]), *cfg.nlb.peer_ranges.values()]
+    assert sorted(r.inputs["cidrIpv4"] for r in rules) == sorted(wanted)
     assert {(r.inputs["fromPort"], r.inputs["toPort"]) for r in rules} == {(443, 443)}
     to_nodes = [r for r in plan.by_type(INGRESS_RULE) if r.inputs.get("referencedSecurityGroupId") == sg.outputs["id"]]
     assert [r.inputs["securityGroupId"] for r in to_nodes] == [plan.exports["cluster"]["nodeSecurityGroupId"]]

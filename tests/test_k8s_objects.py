@@ -20,7 +20,6 @@ EXPECTED_KINDS = {
     "Namespace",
     "LimitRange",
     "ResourceQuota",
-    "ServiceAccount",
     "StorageClass",
     "IngressClass",
     "Ingress",

@@ -18,8 +18,8 @@ import pytest
 from offline.stackfiles import ROOT
 
 CAPABILITIES = (
-    "baseline", "network", "cluster", "access", "nodepools", "workloads", "database", "edge", "observability",
-    "delivery", "organization", "identity_center", "artifacts", "ci", "state",
+    "baseline", "network", "cluster", "runners", "access", "nodepools", "workloads", "database", "edge",
+    "observability", "delivery", "organization", "identity_center", "artifacts", "ci", "github", "state",
 )  # fmt: skip
 """Capabilities in dependency order: one may import only those before it (the cluster uses the network handle; the
 database, edge, observability and delivery use the cluster's; ...)."""

@@ -398,7 +398,11 @@ def test_gateway_takes_otlp_and_sends_traces_to_xray(plans: dict[str, Plan], sta
 def test_scraper_scrapes_the_platform_targets(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
     v = values(plan, obs.SCRAPER)
-    assert v["replicaCount"] == 1, "two scrapers would write every series twice"
+    # Two scrapers (one may fail); each writes as its own `__replica__`, so the workspace keeps one copy per series.
+    assert v["replicaCount"] == 2
+    labels = v["config"]["exporters"]["prometheusremotewrite"]["external_labels"]
+    assert labels["__replica__"] == "${env:MY_POD_NAME}"
+    assert "cluster" in labels
     prom = v["config"]["receivers"]["prometheus"]["config"]
     jobs = {job["job_name"]: job for job in prom["scrape_configs"]}
     assert {"kube-state-metrics", "karpenter", "kubernetes-pods"} <= set(jobs)

@@ -8,14 +8,22 @@ from typing import Any
 import pytest
 
 from components.ci import github as access
+from components.ci.component import member_preview_role_name
 from components.organization import scp
 from components.organization.config import OrganizationConfig
+from core.naming import Namer
+from core.profiles import ou_layout
 from offline.mocks import Recorded
-from offline.plan import Plan
+from offline.plan import Plan, render
 from tests.iam_data import statements
 from tests.support import shared_config
 
 SHARED = "shared-services"
+BREAK_GLASS = "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_BreakGlass_*"
+PIPELINE = "arn:aws:iam::*:role/OrganizationAccountAccessRole"
+
+
+INLINE = "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy"
 
 
 def org() -> OrganizationConfig:
@@ -68,13 +76,23 @@ def test_at_most_five_scps_per_target_counting_full_aws_access(plans: dict[str, 
     for attachment in plan.by_type("aws:organizations/policyAttachment:PolicyAttachment"):
         per_target[ous[attachment.inputs["targetId"]]] += 1
     assert max(per_target.values()) <= scp.MAX_SCPS_PER_TARGET, per_target
+    profiles = shared_config().environments
+    exemptions = scp.Exemptions(
+        break_glass_permission_set="b", deployer_role="d", previewer_role="p", pipeline_role="o"
+    )
+    state = scp.ProtectedState(
+        partition="aws", region="eu-west-1", account_id="1", bucket_name="b", secrets_alias_prefix="alias/s"
+    )
     assert per_target == scp.attachments_per_target(
         scp.organization_scps(
             allowed_regions=["eu-west-1"],
-            exemptions=scp.Exemptions(break_glass_role="b", platform_role="p"),
+            exemptions=exemptions,
             partition="aws",
             sandbox_denied_types=["p*"],
-        )
+            profiles=profiles,
+            state=state,
+        ),
+        ou_layout(profiles),
     )
 
 
@@ -143,7 +161,7 @@ def test_region_scp_exempts_the_global_services_and_break_glass(plans: dict[str,
     allowed = sorted(shared_config().allowed_regions)
     assert st["Condition"]["StringNotEquals"]["aws:RequestedRegion"] == allowed
     # Only break-glass: the CI deployer needs no other region (global and us-east-1 edge actions are exempt).
-    assert st["Condition"]["ArnNotLike"]["aws:PrincipalARN"] == ["arn:aws:iam::*:role/platform-break-glass"]
+    assert st["Condition"]["ArnNotLike"]["aws:PrincipalARN"] == [BREAK_GLASS]
     # CloudFront's log delivery is configured in us-east-1: those actions are allowed there too, and nowhere else.
     assert set(edge["Action"]) == set(scp.US_EAST_1_EDGE_ACTIONS) <= set(st["NotAction"])
     assert edge["Effect"] == "Deny"
@@ -163,10 +181,10 @@ def test_data_protection_denies_unencrypted_storage_and_public_s3(plans: dict[st
     assert condition_matches(s3, {}) is False
     assert condition_matches(s3, {header: "aws:kms"}) is False
     assert condition_matches(s3, {header: "aws:kms:dsse"}) is False
-    assert by_sid["DenyChangingPublicAccessBlocks"]["Condition"]["ArnNotLike"]["aws:PrincipalARN"] == [
-        "arn:aws:iam::*:role/platform-break-glass",
-        "arn:aws:iam::*:role/pulumi-deployer",
-    ]
+    # Break-glass, the CI deployer, and the organization pipeline that bootstraps accounts (issue 13).
+    assert by_sid["DenyChangingPublicAccessBlocks"]["Condition"]["ArnNotLike"]["aws:PrincipalARN"] == sorted(
+        [BREAK_GLASS, "arn:aws:iam::*:role/pulumi-deployer", PIPELINE]
+    )
     assert set(by_sid["DenyPublicAcls"]["Condition"]["StringEquals"]["s3:x-amz-acl"]) == set(scp.PUBLIC_ACLS)
 
 
@@ -181,12 +199,16 @@ def test_mfa_is_required_only_of_iam_users(plans: dict[str, Plan]) -> None:
 
 
 def test_security_services_and_sandbox_guard(plans: dict[str, Plan]) -> None:
-    protections = statements(_scp(plans, "security-services"))
-    assert {st["Sid"] for st in protections} == {"ProtectCloudTrail", "ProtectGuardDuty", "ProtectConfig"}
-    # Nobody but break-glass may switch them off: not even the CI deployer.
+    protections = {st["Sid"]: st for st in statements(_scp(plans, "security-services"))}
+    assert set(protections) == {"ProtectCloudTrail", "ProtectGuardDuty", "ProtectConfig", "ProtectSecurityHub",
+                                "ProtectAccessAnalyzer"}  # fmt: skip
+    # Nobody but break-glass may switch CloudTrail or default encryption off: not even the CI deployer.
     ebs = {st["Sid"]: st for st in statements(_scp(plans, "data-protection"))}["DenyDisablingEbsEncryptionByDefault"]
-    for st in [*protections, ebs]:
-        assert st["Condition"]["ArnNotLike"]["aws:PrincipalARN"] == ["arn:aws:iam::*:role/platform-break-glass"]
+    for st in [protections.pop("ProtectCloudTrail"), ebs]:
+        assert st["Condition"]["ArnNotLike"]["aws:PrincipalARN"] == [BREAK_GLASS]
+    # The other services: break-glass and the organization pipeline that configures them; not the CI deployer.
+    for st in protections.values():
+        assert st["Condition"]["ArnNotLike"]["aws:PrincipalARN"] == sorted([BREAK_GLASS, PIPELINE])
     guard = {st["Sid"]: st for st in statements(_scp(plans, "sandbox-cost-guard"))}
     types = guard["DenyExpensiveInstanceTypes"]["Condition"]["StringLike"]["ec2:InstanceType"]
     assert {"p*", "g*", "*.metal*"} <= set(types)
@@ -260,14 +282,21 @@ def test_permission_sets_get_exactly_the_policies_their_names_promise(plans: dic
     durations = {n: r.inputs["sessionDuration"] for n, r in sets.items()}
     assert durations == {"PlatformAdmin": "PT1H", "PlatformEngineer": "PT4H", "Developer": "PT8H",
                          "ReadOnly": "PT8H", "BreakGlass": "PT1H"}  # fmt: skip
-    (inline,) = plan.by_type("aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy")
-    assert inline.inputs["permissionSetArn"] == sets["Developer"].outputs["arn"]
+    inline = {i.inputs["permissionSetArn"] for i in plan.by_type(INLINE)}
+    # Developer: its sandbox grant and denies; PlatformEngineer: its denies (issue 13).
+    assert inline == {sets["Developer"].outputs["arn"], sets["PlatformEngineer"].outputs["arn"]}
+
+
+def inline_policy(plan: Plan, permission_set: str) -> dict[str, Any]:
+    (ps,) = [r for r in plan.by_type("aws:ssoadmin/permissionSet:PermissionSet") if r.inputs["name"] == permission_set]
+    (inline,) = [r for r in plan.by_type(INLINE) if r.inputs["permissionSetArn"] == ps.outputs["arn"]]
+    return json.loads(inline.inputs["inlinePolicy"])
 
 
 def test_developer_cannot_touch_iam_or_organizations_and_writes_only_in_sandbox(plans: dict[str, Plan]) -> None:
-    (inline,) = shared_plan(plans).by_type("aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy")
-    doc = json.loads(inline.inputs["inlinePolicy"])
-    actions = [a for st in statements(doc) for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])]
+    doc = inline_policy(shared_plan(plans), "Developer")
+    allowed = [st for st in statements(doc) if st["Effect"] == "Allow"]
+    actions = [a for st in allowed for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])]
     assert not [a for a in actions if a.split(":")[0] in ("iam", "organizations", "account", "sts")]
     write = next(st for st in statements(doc) if st["Sid"] == "WriteInSandboxOnly")
     assert write["Condition"] == {"StringEquals": {"aws:PrincipalAccount": org().accounts["sandbox"].id}}
@@ -297,7 +326,8 @@ def _trust(role: Recorded) -> dict[str, Any]:
 def test_github_trusts_pin_audience_and_a_specific_subject(plans: dict[str, Plan]) -> None:
     plan = shared_plan(plans)
     federated = [r for r in plan.by_type("aws:iam/role:Role") if "Federated" in _trust(r)["Principal"]]
-    assert len(federated) == 9  # deployer + previewer for 4 stacks, and the image publisher
+    # deployer + previewer for 4 stacks, and one image publisher per ECR repository of ci.imagePublishers
+    assert len(federated) == 8 + len(shared_config().ci.image_publishers)
     for role in federated:
         condition = _trust(role)["Condition"]
         assert condition["StringEquals"]["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
@@ -315,25 +345,35 @@ def test_deployers_trust_only_their_github_environment(plans: dict[str, Plan]) -
         deployer = plan.one("aws:iam/role:Role", f"ci-deployer-{stack}")
         previewer = plan.one("aws:iam/role:Role", f"ci-previewer-{stack}")
         sub = "token.actions.githubusercontent.com:sub"
-        assert _trust(deployer)["Condition"]["StringEquals"][sub] == f"repo:acme/aws-platform:environment:{stack}"
-        assert _trust(previewer)["Condition"]["StringEquals"][sub] == (
-            f"repo:acme/aws-platform:environment:{stack}-preview"
+        # The environment and, since the subject is customised, the reviewed workflow on main (previews: a PR's ref).
+        assert _trust(deployer)["Condition"]["StringEquals"][sub] == access.deploy_subject("acme/aws-platform", stack)
+        assert _trust(deployer)["Condition"]["StringEquals"][sub].startswith(
+            f"repo:acme/aws-platform:environment:{stack}:"
+        )
+        assert _trust(previewer)["Condition"]["StringLike"][sub] == access.preview_subject_pattern(
+            "acme/aws-platform", stack
+        )
+        assert _trust(previewer)["Condition"]["StringLike"][sub].startswith(
+            f"repo:acme/aws-platform:environment:{stack}-preview:"
         )
         expected = shared_config().account_id if stack == SHARED else org().accounts[stack].id
         assert account_of(plan, deployer) == expected
         assert deployer.inputs["name"] == "pulumi-deployer"
 
 
-def test_image_publisher_pushes_only_to_platform_repositories(plans: dict[str, Plan]) -> None:
+def test_image_publishers_push_only_to_their_own_repository(plans: dict[str, Plan]) -> None:
     plan = shared_plan(plans)
-    publisher = plan.one("aws:iam/role:Role", "ci-image-publisher")
-    assert account_of(plan, publisher) == org().accounts["shared-services"].id
-    policy = json.loads(plan.one("aws:iam/rolePolicy:RolePolicy", "ci-image-publisher").inputs["policy"])
-    push = next(st for st in policy["Statement"] if st["Sid"] == "PushToPlatformRepositories")
-    repos = {r.outputs["arn"] for r in plan.by_type("aws:ecr/repository:Repository")}
-    assert set(push["Resource"]) == repos
-    token = next(st for st in policy["Statement"] if st["Sid"] == "GetAuthorizationToken")
-    assert token["Action"] == "ecr:GetAuthorizationToken"
+    repos = {r.inputs["name"]: r.outputs["arn"] for r in plan.by_type("aws:ecr/repository:Repository")}
+    for repository in shared_config().ci.image_publishers:
+        publisher = plan.one("aws:iam/role:Role", f"ci-image-publisher-{repository}")
+        assert account_of(plan, publisher) == org().accounts["shared-services"].id
+        policy = json.loads(
+            plan.one("aws:iam/rolePolicy:RolePolicy", f"ci-image-publisher-{repository}").inputs["policy"]
+        )
+        push = next(st for st in policy["Statement"] if st["Sid"] == "PushToItsRepository")
+        assert push["Resource"] == repos[repository]
+        token = next(st for st in policy["Statement"] if st["Sid"] == "GetAuthorizationToken")
+        assert token["Action"] == "ecr:GetAuthorizationToken"
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -367,14 +407,35 @@ def test_state_backend_and_secrets_key(plans: dict[str, Plan]) -> None:
     assert alias.inputs["name"] == "alias/plat/shared-services/pulumi-secrets"
     key = plan.one("aws:kms/key:Key", "state-secrets")
     assert key.protect is True
-    principals = json.dumps([st.get("Principal") for st in statements(json.loads(key.inputs["policy"]))])
-    for account in [shared_config().account_id, *(a.id for k, a in org().accounts.items() if k != SHARED)]:
-        assert f"arn:aws:iam::{account}:role/pulumi-deployer" in principals
+    # One secrets key per stack, each naming its own stack's deployer (tests/test_state_backend.py judges the grants).
+    for stack, account in [(SHARED, shared_config().account_id),
+                           *((k, a.id) for k, a in org().accounts.items() if k != SHARED)]:  # fmt: skip
+        stack_key = key if stack == SHARED else plan.one("aws:kms/key:Key", f"state-secrets-{stack}")
+        assert stack_key.protect is True
+        assert f"arn:aws:iam::{account}:role/pulumi-deployer" in stack_key.inputs["policy"]
     state_bucket = plan.one("aws:s3/bucket:Bucket", "state-state")
     assert state_bucket.inputs["bucket"] == plan.exports["stateBackend"]["bucket"]
-    # KMS refuses principals that do not exist yet: the key waits for every CI role (the component's children).
-    roles = {r.urn for r in plan.by_type("aws:iam/role:Role") if r.name.startswith(("ci-deployer-", "ci-previewer-"))}
-    assert roles <= set(key.dependencies)
+    # KMS refuses principals that do not exist yet: the keys name accounts and pin the CI roles by condition
+    # (aws:PrincipalArn), so they need not wait for the roles (whose boundaries protect the keys).
+    for k in plan.by_type("aws:kms/key:Key"):
+        if k.name.startswith("state-"):
+            for st in statements(json.loads(k.inputs["policy"])):
+                principals = st["Principal"]["AWS"]
+                for principal in [principals] if isinstance(principals, str) else principals:
+                    assert principal == "*" or principal.endswith(":root"), (k.name, principal)
+
+
+def test_a_previewer_session_reads_member_accounts_through_the_preview_reader() -> None:
+    """A pull-request preview of shared-services runs as the previewer, which the SCPs and its own policy keep away
+    from OrganizationAccountAccessRole: its member providers must assume the read-only preview reader instead."""
+    cfg = shared_config()
+    plan = render(cfg.stack, caller_role=cfg.previewer_role_name)
+    providers = {p.name: p for p in plan.by_type("pulumi:providers:aws") if p.inputs.get("assumeRoles")}
+    assert set(providers) == {f"aws-{key}" for key in org().accounts}
+    reader = member_preview_role_name(Namer(cfg.name_prefix, cfg.stack))
+    for key, account in org().accounts.items():
+        (role,) = json.loads(providers[f"aws-{key}"].inputs["assumeRoles"])
+        assert role["roleArn"] == f"arn:aws:iam::{account.id}:role/{reader}", key
 
 
 def test_member_account_providers_assume_the_organization_role(plans: dict[str, Plan]) -> None:

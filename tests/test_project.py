@@ -85,79 +85,60 @@ def test_program_dependencies_are_exactly_these() -> None:
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     names = {re.split(r"[=<>!~]", dep)[0].lower() for dep in project["dependencies"]}
-    assert names == {"pulumi", "pulumi-aws", "pulumi-eks", "pulumi-kubernetes", "pulumi-random", "botocore",
-                     "pydantic", "pyyaml"}  # fmt: skip
+    assert names == {"pulumi", "pulumi-aws", "pulumi-eks", "pulumi-kubernetes", "pulumi-random", "pulumi-github",
+                     "botocore", "pydantic", "pyyaml"}  # fmt: skip
 
 
-def test_readme_documents_every_config_key() -> None:
+README_MAX_LINES = 320
+CAPABILITIES = sorted(p for p in (ROOT / "components").iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+
+
+def test_readme_is_the_entry_point_and_links_the_configuration_reference() -> None:
+    """The README is the entry point; every config key is in docs/configuration.md (generated), not here."""
     readme = (ROOT / "README.md").read_text()
-    keys = [k for k in project_file()["config"] if ":" not in k]
-    keys += ["tags.owner", "tags.costCenter", "tags.extra", "network.vpcCidr", "network.availabilityZones"]
-    keys += ["network.natGateways", "network.interfaceEndpoints", "network.enableIpv6", "cluster.kubernetesVersion"]
-    keys += [
-        f"cluster.{k}" for k in ("upgradePolicy", "endpointPublicAccess", "publicAccessCidrs", "deletionProtection")
+    assert "](docs/configuration.md)" in readme, "README.md must link docs/configuration.md"
+    lines = len(readme.splitlines())
+    assert lines <= README_MAX_LINES, f"README.md has {lines} lines; at most {README_MAX_LINES}"
+
+
+@pytest.mark.parametrize("capability", CAPABILITIES, ids=lambda p: p.name)
+def test_every_capability_has_a_readme(capability: Path) -> None:
+    readme = capability / "README.md"
+    assert readme.is_file(), f"{capability.relative_to(ROOT)} has no README.md (what it builds and why)"
+    assert readme.read_text().strip(), f"{readme.relative_to(ROOT)} is empty"
+
+
+DOCUMENTS = sorted({ROOT / "README.md", *(ROOT / "docs").rglob("*.md"), *(ROOT / "components").glob("*/README.md")})
+FENCED_BLOCK = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.MULTILINE | re.DOTALL)
+INLINE_CODE = re.compile(r"`[^`\n]*`")
+LINK = re.compile(r"\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+
+
+def relative_links(markdown: str) -> list[str]:
+    """The targets of the inline links of a markdown text that point into the repository (no URL scheme, no bare
+    anchor), outside code blocks and code spans."""
+    prose = INLINE_CODE.sub("", FENCED_BLOCK.sub("", markdown))
+    return [
+        target
+        for target in LINK.findall(prose)
+        if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", target) and not target.startswith("#")
     ]
-    keys += ["cluster.allowWorldPublicEndpoint", "cluster.adminRoleArns"]
-    keys += [
-        f"cluster.systemNodeGroup.{k}"
-        for k in ("instanceTypes", "amiType", "minSize", "desiredSize", "maxSize", "diskSizeGiB", "maxUnavailable")
+
+
+def test_relative_links_finds_links_outside_code_only() -> None:
+    text = "[a](docs/x.md) [b](https://e.org) [c](#top) `[d](no.md)`\n```\n[e](no.md)\n```\n[f](y.md#part)\n"
+    assert relative_links(text) == ["docs/x.md", "y.md#part"]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_relative_markdown_links_resolve(document: Path) -> None:
+    """Every relative link of the README, docs/ and the capability READMEs names a file or folder that exists."""
+    broken = [
+        target
+        for target in relative_links(document.read_text())
+        if not (document.parent / target.split("#", 1)[0]).resolve().exists()
     ]
-    keys += ["cluster.systemNodeGroup.detailedMonitoring"]
-    keys += [
-        f"karpenter.{k}"
-        for k in (
-            "version", "amiAlias", "createSpotServiceLinkedRole", "rootVolumeGiB", "detailedMonitoring",
-            "consolidateAfter", "expireAfter", "terminationGracePeriod", "budgets",
-        )
-    ]  # fmt: skip
-    keys += [
-        f"karpenter.nodePools.<arch>.{k}"
-        for k in ("families", "sizes", "cpuLimit", "memoryLimitGiB", "onDemandBaseCpu", "spot")
-    ]
-    keys += ["workloads.vpaChartVersion"]
-    keys += ["identity.ssoRoleArns", "identity.developerAccess", "organization.rootId", "organization.createAccounts"]
-    keys += ["organization.accounts", "organization.memberAccessRoleName", "organization.sandboxDeniedInstanceTypes"]
-    keys += ["organization.cloudTrailRetentionDays", "identityCenter.groups", "identityCenter.assignments"]
-    keys += ["ci.imagePublisherSubjects", "artifacts.repositories", "artifacts.keepTaggedImages"]
-    keys += ["artifacts.expireUntaggedDays", "artifacts.enhancedScanning", "artifacts.stateNoncurrentVersionDays"]
-    keys += [
-        f"database.{k}"
-        for k in (
-            "engineVersion", "instanceClass", "allocatedStorageGiB", "maxAllocatedStorageGiB", "multiAz",
-            "databaseName", "masterUsername", "backupRetentionDays", "backupWindow", "maintenanceWindow",
-            "deletionProtection", "performanceInsightsRetentionDays", "monitoringIntervalSeconds", "logMinDurationMs",
-            "logConnections", "secretRotationDays", "caCertificate", "app.namespace", "app.serviceAccount",
-            "app.dbUser", "alarms.cpuPercent", "alarms.freeStorageGiB", "alarms.freeableMemoryMiB",
-            "alarms.connections", "alarms.emails",
-        )
-    ]  # fmt: skip
-    keys += [
-        f"workloads.namespaces.<name>.{k}"
-        for k in ("quotaRequests", "quotaLimits", "quotaPods", "defaultRequest", "defaultLimit")
-    ]
-    keys += [
-        f"edge.{k}"
-        for k in (
-            "lbControllerChartVersion", "domain", "hostedZoneId", "sslPolicy", "wafRateLimit", "accessLogDays",
-            "nlb.scheme", "nlb.allowedCidrs", "cloudFront.domain", "cloudFront.priceClass",
-        )
-    ]  # fmt: skip
-    keys += [
-        f"observability.{k}"
-        for k in (
-            "fluentBitChartVersion", "kubeStateMetricsChartVersion", "otelCollectorChartVersion", "logsToS3",
-            "logArchiveDays", "alertEmails",
-        )
-    ]  # fmt: skip
-    keys += [
-        f"delivery.{k}"
-        for k in (
-            "argoCdChartVersion", "rolloutsChartVersion", "highAvailability", "canaryMaxErrorRate", "gitops.repoUrl",
-            "gitops.path", "gitops.targetRevision",
-        )
-    ]  # fmt: skip
-    for key in keys:
-        assert f"`{key}`" in readme, f"README config reference lacks {key}"
+    assert broken == [], f"{document.relative_to(ROOT)}: links to missing files: {broken}"
 
 
 def test_offline_plan_reports_bad_config_without_a_traceback(tmp_path: Path) -> None:

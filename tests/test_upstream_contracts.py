@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
+from components.edge import spec
 from offline.plan import Plan
 from offline.stackfiles import ROOT
 from tests.conftest import WORKLOAD_STACKS
@@ -171,7 +172,42 @@ def test_lb_controller_policy_equals_upstream_for_the_pinned_app_version(plans: 
     (role,) = [r for r in plan.by_type("aws:iam/role:Role") if r.inputs.get("name", "").endswith("lb-controller")]
     (policy,) = [r for r in plan.by_type("aws:iam/rolePolicy:RolePolicy") if r.inputs["role"] == role.outputs["id"]]
     ours = permissions(json.loads(policy.inputs["policy"]))
-    assert ours == permissions(upstream)
+    removed, added = _deviations()
+    assert removed <= permissions(upstream), "a listed deviation removes a grant upstream no longer has: drop it"
+    assert not added & permissions(upstream), "a listed deviation adds a grant upstream already has: drop it"
+    assert ours == (permissions(upstream) - removed) | added
+
+
+def _deviations() -> tuple[set[tuple[str, str, str, str]], set[tuple[str, str, str, str]]]:
+    """The deliberate deviations from upstream's policy (`spec.LB_CONTROLLER_POLICY_DEVIATIONS`), as grants."""
+
+    def grants(entries: Any) -> set[tuple[str, str, str, str]]:
+        return permissions(
+            {"Statement": [{"Effect": e, "Action": a, "Resource": r, "Condition": c} for e, a, r, c in entries]}
+        )
+
+    removed: set[tuple[str, str, str, str]] = set()
+    added: set[tuple[str, str, str, str]] = set()
+    for deviation in spec.LB_CONTROLLER_POLICY_DEVIATIONS:
+        assert deviation.reason.strip(), "every deviation says why"
+        removed |= grants(deviation.removed)
+        added |= grants(deviation.added)
+    return removed, added
+
+
+def test_the_policy_deviations_are_only_the_listed_ones() -> None:
+    # Upstream's unconditioned security-group rule grant is the one deliberate deviation: the controller keeps the
+    # tag-conditioned grant on the groups it created, and nothing else.
+    removed, added = _deviations()
+    assert {(action, resource, condition) for _, action, resource, condition in removed} == {
+        ("ec2:AuthorizeSecurityGroupIngress", "*", "{}"),
+        ("ec2:RevokeSecurityGroupIngress", "*", "{}"),
+    }
+    assert added == set()
+    ours = permissions(json.loads(spec.lb_controller_policy("aws")))
+    rule_changes = {g for g in ours if g[1] in ("ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress")}
+    assert rule_changes
+    assert all('"aws:ResourceTag/elbv2.k8s.aws/cluster": "false"' in g[3] for g in rule_changes)
 
 
 def test_the_policy_comparison_sees_a_missing_grant_but_not_a_regrouping() -> None:

@@ -20,7 +20,7 @@ def test_each_configured_namespace_gets_defaults_and_a_quota(plans: dict[str, Pl
         for r in plan.by_type("kubernetes:core/v1:Namespace")
         if r.parent == component.urn
     }
-    assert set(namespaces) == set(cfg.namespaces)
+    assert set(namespaces) == {*cfg.namespaces, "vpa"}
     for name, ns_cfg in cfg.namespaces.items():
         labels = namespaces[name].inputs["metadata"]["labels"]
         assert labels["pod-security.kubernetes.io/enforce"] == "restricted"

@@ -37,6 +37,10 @@ CRD_SOURCES: dict[str, tuple[str, str]] = {
 }
 """Chart -> (vendor/crds/<folder>, the Chart.yaml field naming its version folder): the CRDs a pinned chart installs."""
 
+CONTROL_PLANE_CRDS: tuple[tuple[str, str], ...] = (("amazon-vpc-resource-controller-k8s", "1.7.19"),)
+"""(vendor/crds/<folder>, version folder) of the CRDs EKS itself installs, which no chart pins: the VPC resource
+controller's SecurityGroupPolicy (Security Groups for Pods; vendor/README.md, note 7). Every plan may use them."""
+
 
 def chart_name(chart: str) -> str:
     """`argo-cd`, or the last segment of an OCI reference such as `oci://public.ecr.aws/karpenter/karpenter`."""
@@ -164,8 +168,8 @@ def _unknown(values: Mapping[str, Any], defaults: Any, prefix: str) -> Iterator[
 
 
 def crd_dirs(charts: set[tuple[str, str]]) -> list[Path]:
-    """The vendored CRD folders of the given pinned charts."""
-    dirs = []
+    """The vendored CRD folders of the given pinned charts, and those of the CRDs EKS installs itself."""
+    dirs = [VENDOR / "crds" / folder / version for folder, version in CONTROL_PLANE_CRDS]
     for chart, version in sorted(charts):
         if chart not in CRD_SOURCES:
             continue

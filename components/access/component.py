@@ -31,7 +31,10 @@ class ClusterAccess:
     """The cluster the access entries are for (they name it by its `name` Output, so they wait for it)."""
     sso: IdentityConfig
     deployer_role_arn: str
+    previewer_role_arn: str
     app_namespaces: Sequence[str]
+    deployer_created_cluster: bool = False
+    """EKS already gave the cluster's creator an admin entry; a second one for the same role would be refused."""
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,12 @@ def grants(access: ClusterAccess) -> list[Grant]:
         Grant("platform-admin", access.sso.sso_role_arns["PlatformAdmin"], "AmazonEKSClusterAdminPolicy"),
         Grant("platform-engineer", access.sso.sso_role_arns["PlatformEngineer"], "AmazonEKSAdminPolicy", namespaces),
         developer,
-        Grant("ci-deployer", access.deployer_role_arn, "AmazonEKSClusterAdminPolicy"),
-    ]
+        *([] if access.deployer_created_cluster else [
+            Grant("ci-deployer", access.deployer_role_arn, "AmazonEKSClusterAdminPolicy")
+        ]),
+        # Previews of the Kubernetes half read the cluster (server-side dry runs of the objects), never write it.
+        Grant("ci-previewer", access.previewer_role_arn, "AmazonEKSViewPolicy"),
+    ]  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -105,8 +105,13 @@ class Artifacts(PlatformComponent):
         self.register_outputs({"repositoryUrls": self.repository_urls})
 
 
+def repository_arn(ctx: StackContext, repository: str) -> str:
+    """The ARN of the platform's ECR repository `repository` (in `ctx`'s account and region)."""
+    return ctx.arn("ecr", f"repository/{repository}")
+
+
 def repository_arns(ctx: StackContext, config: ArtifactsConfig) -> list[str]:
-    return [ctx.arn("ecr", f"repository/{repo}") for repo in config.repositories]
+    return [repository_arn(ctx, repo) for repo in config.repositories]
 
 
 def lifecycle_policy(cfg: ArtifactsConfig) -> str:

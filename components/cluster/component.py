@@ -4,7 +4,8 @@ Creates:
 - a customer KMS key (rotation on) for secrets envelope encryption, the control-plane log group and node volumes;
 - the `/aws/eks/<cluster>/cluster` log group with retention and KMS, before the cluster, so EKS never creates an
   unmanaged, never-expiring one;
-- the cluster service role (AmazonEKSClusterPolicy, plus use of the key);
+- the cluster service role (AmazonEKSClusterPolicy, AmazonEKSVPCResourceController for Security Groups for Pods,
+  plus use of the key);
 - explicit security groups: an additional control-plane group and the node group, with control plane -> nodes on
   443, 10250 and the usual webhook ports, node <-> node, nodes -> control plane on 443 (pulumi-eks's defaults are
   skipped so every rule is visible in the plan);
@@ -12,13 +13,15 @@ Creates:
   to configured CIDRs, all five log types, access entries only (API mode) with the platform-admin roles as cluster
   admins, OIDC provider (IRSA), STANDARD upgrade policy, deletion protection, no default node group, no
   self-managed bootstrap add-ons;
-- managed add-ons with pinned versions: vpc-cni (network policy on), kube-proxy and eks-pod-identity-agent before the
+- managed add-ons with pinned versions: vpc-cni (network policy on, pod ENIs for Security Groups for Pods in the
+  `standard` enforcing mode), kube-proxy and eks-pod-identity-agent before the
   nodes; coredns (tolerating the system taint, spread over AZs, with a PDB), aws-ebs-csi-driver (Pod Identity role)
   and metrics-server after them;
 - the system managed node group: a launch template (IMDSv2 required, hop limit 1, encrypted gp3 root volume under the
   key, detailed monitoring per config), taint CriticalAddonsOnly=true:NoSchedule, label node-role/system=true, a node
   role with only the worker, CNI, ECR pull-only and SSM managed policies, and no SSH key;
-- the Kubernetes provider every later component uses, and a default encrypted gp3 StorageClass.
+- the Kubernetes provider every later component uses, and a default encrypted gp3 StorageClass that retains its
+  volumes where the stack protects stateful resources (`reclaim_policy`).
 
 The component is the cluster handle (`core.handles.ClusterHandle`) the components built on it receive: `cluster_name`
 (literal, for documents and tags), `name` (an Output resolving once the control plane exists, for every API call that
@@ -63,6 +66,14 @@ NODE_MANAGED_POLICIES = (
 BEFORE_NODES = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
 AFTER_NODES = ("coredns", "aws-ebs-csi-driver", "metrics-server")
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
+VPC_RESOURCE_CONTROLLER_POLICY = "AmazonEKSVPCResourceController"
+
+
+def reclaim_policy(protected: bool) -> str:
+    """The default StorageClass's reclaim policy: `Retain` where the stack protects stateful resources (production
+    profiles), so deleting a PersistentVolumeClaim, a namespace or a release never deletes the EBS volume behind it;
+    `Delete` elsewhere, so experiments leave no orphaned volumes."""
+    return "Retain" if protected else "Delete"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,6 +150,15 @@ class Cluster(PlatformComponent):
             role=service_role.name,
             policy_arn=ctx.managed_policy("AmazonEKSClusterPolicy"),
             opts=self.child_opts("cluster-policy"),
+        )
+        # Security Groups for Pods: the VPC resource controller (in the control plane, as this role) creates the trunk
+        # and branch network interfaces that carry a pod's own security groups (EKS User Guide, "Security groups for
+        # Pods", step 2).
+        aws.iam.RolePolicyAttachment(
+            self.child_name("cluster-vpc-resource-controller"),
+            role=service_role.name,
+            policy_arn=ctx.managed_policy(VPC_RESOURCE_CONTROLLER_POLICY),
+            opts=self.child_opts("cluster-vpc-resource-controller"),
         )
         aws.iam.RolePolicy(
             self.child_name("cluster-encryption"),
@@ -239,10 +259,19 @@ class Cluster(PlatformComponent):
             ),
             provisioner="ebs.csi.aws.com",
             parameters=key.arn.apply(lambda arn: {"type": "gp3", "encrypted": "true", "kmsKeyId": arn}),
-            reclaim_policy="Delete",
+            reclaim_policy=reclaim_policy(ctx.protect),
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=True,
-            opts=self.child_opts("gp3", provider=self.provider, depends_on=late),
+            opts=self.child_opts(
+                "gp3",
+                provider=self.provider,
+                depends_on=late,
+                # The API server refuses to update a StorageClass's reclaimPolicy (or parameters): a change replaces
+                # the class, and its fixed name means the old one goes first. Volumes keep the policy they were
+                # provisioned with.
+                replace_on_changes=["reclaimPolicy", "parameters", "provisioner", "volumeBindingMode"],
+                delete_before_replace=True,
+            ),
         )
 
         self.register_outputs(
@@ -503,7 +532,20 @@ def _private_subnet_ids(network: Network) -> list[pulumi.Output[str]]:
 
 
 ADDON_CONFIGURATION: dict[str, dict[str, Any]] = {
-    "vpc-cni": {"enableNetworkPolicy": "true", "nodeAgent": {"enablePolicyEventLogs": "false"}},
+    # Security Groups for Pods (EKS User Guide, "Security groups for Pods"): ENABLE_POD_ENI lets the VPC resource
+    # controller attach a trunk interface to each node and a branch interface, with the pod's own groups, to each pod a
+    # SecurityGroupPolicy selects. The enforcing mode is `standard`, not the default `strict`: the network-policy agent
+    # (enableNetworkPolicy) enforces NetworkPolicies on such pods only in standard mode (EKS Best Practices,
+    # "Security groups for pods"), and in strict mode a branch-interface pod cannot reach the EKS Pod Identity agent's
+    # link-local address (aws/amazon-vpc-cni-k8s#2797), which the database client needs for its credentials. In
+    # standard mode the kubelet reaches its pods without TCP early demux being disabled (same guide). Both keys are in
+    # the managed add-on's configuration schema (`Env`: ENABLE_POD_ENI, POD_SECURITY_GROUP_ENFORCING_MODE;
+    # `aws eks describe-addon-configuration --addon-name vpc-cni`).
+    "vpc-cni": {
+        "enableNetworkPolicy": "true",
+        "nodeAgent": {"enablePolicyEventLogs": "false"},
+        "env": {"ENABLE_POD_ENI": "true", "POD_SECURITY_GROUP_ENFORCING_MODE": "standard"},
+    },
     "coredns": {
         "replicaCount": 2,
         "tolerations": [system_toleration()],

@@ -180,8 +180,13 @@ class ClusterConfig(Model):
     """Opt-in for 0.0.0.0/0 in publicAccessCidrs (never honoured in production)."""
     deletion_protection: Bool = True
     """EKS deletion protection; must stay true in production."""
-    admin_role_arns: tuple[str, ...]
-    """Roles of this stack's account that get cluster-admin through an EKS access entry (the platform-admin role)."""
+    admin_role_arns: tuple[str, ...] = ()
+    """Extra roles of this stack's account that get cluster-admin through an EKS access entry. Usually none: the
+    PlatformAdmin role of Identity Center already has it (the access component), and a role named here must exist."""
+    cluster_creator: Literal["bootstrap", "deployer"] = "bootstrap"
+    """Who runs the stack's first `pulumi up`. EKS gives the cluster's creator an admin access entry of its own
+    (pulumi-eks cannot turn that off): `bootstrap` (the bootstrap role, docs/runbooks/bootstrap.md) keeps the CI
+    deployer's access entry; `deployer` (CI created the cluster) skips it, which would collide with EKS's."""
     system_node_group: NodeGroupConfig
     """The managed node group of the system pods."""
 
@@ -245,8 +250,6 @@ class ClusterConfig(Model):
     @field_validator("admin_role_arns")
     @classmethod
     def _admins(cls, arns: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
-        if not arns:
-            raise ValueError("at least one platform-admin role ARN")
         account_id = context_of(info).account_id
         found: list[tuple[str, Any, str]] = []
         for index, arn in enumerate(arns):

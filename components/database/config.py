@@ -134,7 +134,10 @@ class AppIdentity(Model):
     service_account: str
     """The application's Kubernetes service account; its pods may connect with IAM database authentication."""
     db_user: str
-    """The PostgreSQL user the application logs in as (IAM auth); created by the bootstrap job."""
+    """The PostgreSQL user the application logs in as (IAM auth); created by the bootstrap function."""
+    port: Int = 8080
+    """The port the application's pods serve on: the only port their pod security group admits (from the ALB and from
+    the nodes: probes, Prometheus, in-cluster clients)."""
 
     @field_validator("namespace", "service_account")
     @classmethod
@@ -148,6 +151,13 @@ class AppIdentity(Model):
     def _db_user(cls, value: str) -> str:
         if not _IDENTIFIER.match(value):
             raise ValueError("a PostgreSQL identifier: lowercase letter first, then letters, digits, _")
+        return value
+
+    @field_validator("port")
+    @classmethod
+    def _port(cls, value: int) -> int:
+        if not 1024 <= value <= 65535:
+            raise ValueError("a port 1024-65535 (the pods run as non-root)")
         return value
 
 
@@ -195,9 +205,11 @@ class DatabaseConfig(Model):
     multi_az: Bool
     """A synchronous standby in another AZ (required where the environment is highly available)."""
     database_name: str
-    """The initial database name (a PostgreSQL identifier)."""
+    """The initial database name (a PostgreSQL identifier). Fixed once the instance exists: RDS sets it at creation,
+    and the stack refuses a change (it would replace the instance and delete its data)."""
     master_username: str = "platform_admin"
-    """The master user name; its password is managed by RDS in Secrets Manager. Not postgres, rdsadmin or admin."""
+    """The master user name; its password is managed by RDS in Secrets Manager. Not postgres, rdsadmin or admin, nor
+    the application's user. Fixed once the instance exists, like databaseName."""
     backup_retention_days: Int
     """Automated backup retention, 7-35 days."""
     backup_window: str
@@ -340,6 +352,9 @@ class DatabaseConfig(Model):
         if windows_overlap(self.backup_window, self.maintenance_window):
             allowed = f"a window that does not overlap backupWindow ({self.backup_window})"
             found.append(("maintenanceWindow", self.maintenance_window, allowed))
+        if self.app.db_user == self.master_username:
+            allowed = f"a user other than masterUsername ({self.master_username}): the application logs in with IAM"
+            found.append(("app.dbUser", self.app.db_user, allowed))
         if found:
             raise Invalid(*found)
         return self

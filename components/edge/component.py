@@ -2,23 +2,33 @@
 
 Creates:
 - the AWS Load Balancer Controller: its EKS Pod Identity role with the controller's published IAM policy
-  (`core/edge.py`; WAFv2 and Shield actions included) and the Helm release pinned to `edge.lbControllerChartVersion`,
+  (`spec.py`; WAFv2 and Shield actions included) less the deviations `spec.LB_CONTROLLER_POLICY_DEVIATIONS` lists
+  (security-group rules only on the groups it created), the Helm release pinned to `edge.lbControllerChartVersion`,
   on the system nodes with 2 replicas and a PDB, given `--aws-region` and `--aws-vpc-id` (node IMDS hop limit 1 hides
-  them from pods) and the stack's tags as default tags for everything it creates;
-- the IngressClass `alb` and its IngressClassParams: internet-facing, one shared IngressGroup (one ALB), the public
+  them from pods) and the stack's tags as default tags for everything it creates, with the legacy class and
+  group-name annotations and the shared backend security group off; a NetworkPolicy isolating its pods in
+  kube-system (webhooks from the VPC's addresses, metrics from the scraper);
+- the IngressClass `alb` and its IngressClassParams: usable only from namespaces labelled
+  `platform/alb-ingress=allowed` (the application namespaces, and kube-system through a label patch, for the
+  anchor), internet-facing, one shared IngressGroup (one ALB), the public
   subnets, IP targets, the configured TLS 1.2+ SSL policy, the ACM certificate, HTTP→HTTPS redirect, the regional
   WAFv2 WebACL (`wafv2AclArn`) and ALB attributes (access logs, drop invalid headers, desync mitigation, WAF fail
   closed, deletion protection where stateful resources are protected);
 - a platform-owned Ingress in that group carrying the ALB security group from the network component, the 80/443
   listeners and a fixed-404 default action, plus the rule letting the ALB security group reach the nodes;
+- a ValidatingAdmissionPolicy (and binding) on the Ingresses of the class in application namespaces: only the hosts
+  `edge.ingressHosts` grants the namespace, no default backend, none of the group-wide annotations, no host-header
+  conditions (`spec.ingress_admission`);
 - a regional WAFv2 WebACL: the AWS managed IP reputation, Common, KnownBadInputs and SQLi groups and a per-IP rate
   limit from config, logging (authorization and cookie headers redacted) to a KMS-encrypted `aws-waf-logs-…` log
   group with retention, and the CloudWatch Logs resource policy that lets WAF deliver there;
 - an ACM certificate for the domain and its wildcard, DNS-validated through Route 53 when `edge.hostedZoneId` is set;
-- the ALB access-log bucket (`secure_bucket`: public access blocked, TLS only, versioned, lifecycle expiry; SSE-S3
+- the ALB access-log bucket (`secure_bucket`: public access blocked, TLS only, versioned, objects and noncurrent
+  versions expire after `accessLogDays`; SSE-S3
   because ALB log delivery supports nothing else) with the ELB log-delivery bucket policy;
-- optionally (`edge.nlb`) a security group for NLBs that serve gRPC/HTTP2 Services (443 from the configured client
-  ranges only) and its rule to the nodes; the Service annotations are in the README;
+- optionally (`edge.nlb`) a security group for NLBs that serve gRPC/HTTP2 Services (443 from the VPC's own block
+  by default, or `allowedCidrs` inside it, plus each named `peerRanges` entry) and its rule to the nodes; the
+  Service annotations are in the README;
 - optionally (`edge.cloudFront`) a CloudFront distribution for the SPA: a private SSE-KMS S3 origin read through
   origin access control, a CLOUDFRONT-scope WebACL and an ACM certificate through the us-east-1 provider,
   TLSv1.2_2021, HTTP/2 and 3, SPA error routing, access logs (CloudWatch Logs v2 delivery) and WAF logs to a
@@ -37,10 +47,11 @@ import pulumi_kubernetes as k8s
 
 from components.cluster.component import Cluster
 from components.edge import spec
-from components.edge.config import CloudFrontConfig, EdgeConfig
+from components.edge.config import CloudFrontConfig, EdgeConfig, NlbConfig
+from components.network.cidr import plan_subnets
 from components.network.component import Network
-from core import iam
-from core.blocks import PodRoleSpec, addon, customer_key
+from core import iam, kubernetes
+from core.blocks import PodRoleSpec, addon, customer_key, namespace_labels_patch, network_policies
 from core.buckets import secure_bucket
 from core.component import PlatformComponent
 from core.context import StackContext
@@ -60,6 +71,8 @@ class EdgeArgs:
     """The ALB's public subnets and security group, and the VPC the controller and NLBs work in."""
     cluster: Cluster
     """The load balancer controller runs in it; load balancers reach its nodes' security group."""
+    app_namespaces: tuple[str, ...] = ()
+    """The application namespaces (`workloads.namespaces`): `edge.ingressHosts` may grant hosts only to them."""
     global_provider: aws.Provider | None = None
     """A us-east-1 provider for CloudFront's certificate and WAF (required when `config.cloudfront` is set)."""
 
@@ -83,6 +96,12 @@ class Edge(PlatformComponent):
         if cfg.cloudfront is not None and args.global_provider is None:
             raise ValueError("edge.cloudFront needs the us-east-1 provider (EdgeArgs.global_provider)")
         network, cluster = args.network, args.cluster
+        unknown = sorted(set(cfg.ingress_hosts) - set(args.app_namespaces))
+        if unknown:
+            raise ValueError(
+                f"edge.ingressHosts: {', '.join(unknown)} is not an application namespace "
+                f"(workloads.namespaces: {', '.join(args.app_namespaces) or 'none'})"
+            )
         zones = sorted(network.public_subnet_ids)
         self.ingress_class_name = INGRESS_CLASS
         self.ingress_group = ctx.namer.physical("public")
@@ -108,7 +127,8 @@ class Edge(PlatformComponent):
                 prefix=ACCESS_LOG_PREFIX,
             ),
             expire_days=cfg.access_log_days,
-            noncurrent_days=7,
+            # A replaced or deleted log object stays as long as the bucket keeps logs: the retention it serves.
+            noncurrent_days=cfg.access_log_days,
             protect=ctx.protect,
         )
         self.access_log_bucket = log_bucket.name
@@ -124,17 +144,17 @@ class Edge(PlatformComponent):
                 tags=self._tags("nlb"),
                 opts=self.child_opts("nlb"),
             )
-            for cidr in cfg.nlb.allowed_cidrs:
+            for key, (cidr, source) in nlb_clients(cfg.nlb, vpc_cidr=network.cidr).items():
                 aws.vpc.SecurityGroupIngressRule(
-                    self.child_name(f"nlb-443-{cidr}"),
+                    self.child_name(f"nlb-443-{key}"),
                     security_group_id=nlb_sg.id,
-                    description=f"TLS from {cidr}",
+                    description=f"TLS from {source}",
                     ip_protocol="tcp",
                     from_port=443,
                     to_port=443,
                     cidr_ipv4=cidr,
                     tags=self._tags("nlb-443"),
-                    opts=self.child_opts(f"nlb-443-{cidr}"),
+                    opts=self.child_opts(f"nlb-443-{key}"),
                 )
             aws.vpc.SecurityGroupEgressRule(
                 self.child_name("nlb-to-vpc"),
@@ -176,10 +196,21 @@ class Edge(PlatformComponent):
                 tags=self._tags("lb-controller"),
             ),
         ).release
+        network_policies(
+            self,
+            [spec.lb_controller_network_policy(vpc_cidr=network.cidr, database_cidrs=database_cidrs(network))],
+            cluster=cluster,
+            depends_on=[controller],
+        )
 
         # Ingress class ---------------------------------------------------------------------------------------------
+        # Only labelled namespaces may use the class: the application namespaces (workloads) and kube-system, where the
+        # platform's group anchor lives (a label patch; kube-system is not ours to create).
+        alb_label = dict([kubernetes.ALB_INGRESS_LABEL])
+        anchor_ns = namespace_labels_patch(self, spec.LB_CONTROLLER_NAMESPACE, cluster=cluster, labels=alb_label)
         params = spec.ingress_class_params(
             name=INGRESS_CLASS,
+            namespace_labels=alb_label,
             group=self.ingress_group,
             load_balancer_name=self.load_balancer_name,
             subnet_ids=[network.public_subnet_ids[az] for az in zones],
@@ -218,7 +249,26 @@ class Edge(PlatformComponent):
             self.child_name("group-anchor"),
             metadata=anchor["metadata"],
             spec=anchor["spec"],
-            opts=self.child_opts("group-anchor", provider=cluster.provider, depends_on=[controller, ingress_class]),
+            opts=self.child_opts(
+                "group-anchor", provider=cluster.provider, depends_on=[controller, ingress_class, anchor_ns]
+            ),
+        )
+        admission = spec.ingress_admission(
+            ingress_class=INGRESS_CLASS,
+            hosts=cfg.ingress_hosts,
+            namespace_labels=dict([kubernetes.APPLICATION_NAMESPACE_LABEL]),
+        )
+        admission_policy = k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+            self.child_name("ingress-admission"),
+            metadata=admission[0]["metadata"],
+            spec=admission[0]["spec"],
+            opts=self.child_opts("ingress-admission", provider=cluster.provider),
+        )
+        k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+            self.child_name("ingress-admission"),
+            metadata=admission[1]["metadata"],
+            spec=admission[1]["spec"],
+            opts=self.child_opts("ingress-admission", provider=cluster.provider, depends_on=[admission_policy]),
         )
 
         # CloudFront ------------------------------------------------------------------------------------------------
@@ -400,7 +450,7 @@ class Edge(PlatformComponent):
                 partition=ctx.partition, account_id=ctx.account_id, bucket_arn=f"arn:{ctx.partition}:s3:::{logs_name}"
             ),
             expire_days=cfg.access_log_days,
-            noncurrent_days=7,
+            noncurrent_days=cfg.access_log_days,
             protect=ctx.protect,
         )
 
@@ -517,3 +567,21 @@ class Edge(PlatformComponent):
             tags=self._tags("cdn-access-delivery"),
             opts=self.child_opts("cdn-access", provider=global_provider),
         )
+
+
+def database_cidrs(network: Network) -> list[str]:
+    """The database subnets' blocks (the network's subnet plan)."""
+    return [str(block) for block in plan_subnets(network.cidr, network.zones).database.values()]
+
+
+def nlb_clients(nlb: NlbConfig, *, vpc_cidr: str) -> dict[str, tuple[str, str]]:
+    """Where NLB clients may come from, by rule key: (CIDR, what it is). Default: the VPC's own block (key `vpc`, the
+    same in every stack); else each of `allowedCidrs` (inside the VPC, keyed by itself); plus each named peer range
+    (`peer-<name>`)."""
+    if nlb.allowed_cidrs is None:
+        clients = {"vpc": (vpc_cidr, f"this VPC ({vpc_cidr})")}
+    else:
+        clients = {cidr: (cidr, cidr) for cidr in nlb.allowed_cidrs}
+    for name, cidr in nlb.peer_ranges.items():
+        clients[f"peer-{name}"] = (cidr, f"peer range {name} ({cidr})")
+    return clients

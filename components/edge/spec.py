@@ -46,10 +46,41 @@ SECURITY_HEADERS_POLICY_ID = "67f7725c-6f97-4210-82d7-5512b31e9d03"
 # AWS Load Balancer Controller IAM
 
 
+@dataclass(frozen=True)
+class PolicyDeviation:
+    """A deliberate difference from the controller's published IAM policy: grants (effect, action, resource,
+    condition) upstream has and we leave out, or that we add, and why. The contract test compares the policy with
+    upstream's minus `removed` plus `added`, so any other drift still fails."""
+
+    removed: tuple[tuple[str, str, str, Mapping[str, Any]], ...]
+    added: tuple[tuple[str, str, str, Mapping[str, Any]], ...]
+    reason: str
+
+
+LB_CONTROLLER_POLICY_DEVIATIONS: tuple[PolicyDeviation, ...] = (
+    PolicyDeviation(
+        removed=(
+            ("Allow", "ec2:AuthorizeSecurityGroupIngress", "*", {}),
+            ("Allow", "ec2:RevokeSecurityGroupIngress", "*", {}),
+        ),
+        added=(),
+        reason=(
+            "Upstream lets the controller add and remove rules on ANY security group of the account, for backend "
+            "rule management (rules on the nodes' groups). Backend management is off here: the controller's shared "
+            "backend group is disabled (`enableBackendSecurityGroup: false`), the ALB's frontend group comes from "
+            "the network component (`security-groups`, `manage-backend-security-group-rules: false`), and the "
+            "ALB/NLB-to-node rules are made by this component. Its remaining rule changes are on groups it created, "
+            "which carry the `elbv2.k8s.aws/cluster` tag and stay granted by upstream's tag-conditioned statement."
+        ),
+    ),
+)
+
+
 def lb_controller_policy(partition: str) -> str:
     """The controller's IAM policy as published in its repository (`docs/install/iam_policy.json`, the v2.14+ edition
     that the 2.17 line still uses): discovery, security-group and load-balancer management scoped by the
-    `elbv2.k8s.aws/cluster` tag, and the WAFv2/Shield calls it makes when an IngressClassParams names a WebACL."""
+    `elbv2.k8s.aws/cluster` tag, and the WAFv2/Shield calls it makes when an IngressClassParams names a WebACL;
+    without the deviations of `LB_CONTROLLER_POLICY_DEVIATIONS` (security-group rules only on the cluster's groups)."""
     elb = f"arn:{partition}:elasticloadbalancing:*:*"
     sg = f"arn:{partition}:ec2:*:*:security-group/*"
     lbs = [f"{elb}:targetgroup/*/*", f"{elb}:loadbalancer/net/*/*", f"{elb}:loadbalancer/app/*/*"]
@@ -64,9 +95,6 @@ def lb_controller_policy(partition: str) -> str:
             ),
             iam.statement("Discovery", LB_CONTROLLER_DESCRIBE_ACTIONS),
             iam.statement("CertificatesWafShield", LB_CONTROLLER_INTEGRATION_ACTIONS),
-            iam.statement(
-                "SecurityGroupIngress", ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"]
-            ),
             iam.statement("CreateSecurityGroup", "ec2:CreateSecurityGroup"),
             iam.statement(
                 "TagSecurityGroupOnCreate",
@@ -208,6 +236,12 @@ def lb_controller_values(
         "replicaCount": 2,
         "serviceAccount": {"create": True, "name": LB_CONTROLLER_SERVICE_ACCOUNT},
         "createIngressClassResource": False,
+        # Only the IngressClass (and its params' namespace selector) puts an Ingress in the shared group: the legacy
+        # class annotation and the group-name annotation would bypass both.
+        "disableIngressClassAnnotation": True,
+        "disableIngressGroupNameAnnotation": True,
+        # No backend rule management: the ALB-to-node rule is the edge component's (see the IAM deviations).
+        "enableBackendSecurityGroup": False,
         "enableServiceMutatorWebhook": False,
         "defaultSSLPolicy": ssl_policy,
         "defaultTargetType": "ip",
@@ -427,6 +461,7 @@ def load_balancer_attributes(*, bucket: str, prefix: str, deletion_protection: b
 def ingress_class_params(
     *,
     name: str,
+    namespace_labels: Mapping[str, str],
     group: str,
     load_balancer_name: str,
     subnet_ids: Sequence[Any],
@@ -436,12 +471,14 @@ def ingress_class_params(
     attributes: list[dict[str, str]],
     tags: Mapping[str, str],
 ) -> dict[str, Any]:
-    """The IngressClassParams (elbv2.k8s.aws/v1beta1): settings no application Ingress can override."""
+    """The IngressClassParams (elbv2.k8s.aws/v1beta1): settings no application Ingress can override, and the
+    namespaces (`namespace_labels`) whose Ingresses may use the class at all."""
     return {
         "apiVersion": "elbv2.k8s.aws/v1beta1",
         "kind": "IngressClassParams",
         "metadata": {"name": name},
         "spec": {
+            "namespaceSelector": {"matchLabels": dict(namespace_labels)},
             "scheme": "internet-facing",
             "ipAddressType": "ipv4",
             "group": {"name": group},
@@ -506,3 +543,127 @@ def group_anchor_ingress(
             "defaultBackend": {"service": {"name": "default-404", "port": {"name": "use-annotation"}}},
         },
     }
+
+
+GROUP_WIDE_ANNOTATIONS = tuple(
+    f"alb.ingress.kubernetes.io/{name}"
+    for name in (
+        "group.name", "scheme", "subnets", "security-groups", "manage-backend-security-group-rules",
+        "load-balancer-name", "load-balancer-attributes", "certificate-arn", "ssl-policy", "wafv2-acl-arn",
+        "wafv2-acl-name", "waf-acl-id", "shield-advanced-protection", "inbound-cidrs", "security-group-prefix-lists",
+        "ip-address-type", "customer-owned-ipv4-pool", "ipam-ipv4-pool-id", "tags", "mutual-authentication",
+        "minimum-load-balancer-capacity", "frontend-nlb-scheme", "enable-frontend-nlb",
+    )
+)  # fmt: skip
+"""Annotations that set what the whole ALB shares (its scheme, subnets, groups, TLS, WAF, attributes, tags): the
+class fixes them, and one Ingress disagreeing with another stalls the reconciliation of the whole group, so an
+application Ingress may not set them."""
+INGRESS_ADMISSION_POLICY = "platform-alb-ingress"
+
+
+def _cel(value: Any) -> str:
+    """A CEL literal of a string or a list of strings (JSON's syntax is CEL's for these)."""
+    return json.dumps(value)
+
+
+def ingress_admission(
+    *, ingress_class: str, hosts: Mapping[str, Sequence[str]], namespace_labels: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """A ValidatingAdmissionPolicy and its binding for the Ingresses of `ingress_class` in the namespaces carrying
+    `namespace_labels` (the application namespaces; the platform's own group anchor lives elsewhere):
+
+    - every rule names a host, and only a host granted to its namespace (`hosts`: namespace -> hosts, from
+      `edge.ingressHosts`); TLS entries likewise;
+    - no default backend (it would become the shared listener's default action: every unmatched host);
+    - none of the group-wide annotations (`GROUP_WIDE_ANNOTATIONS`), and no `conditions.*` annotation matching on
+      `host-header` (a condition that could route another team's host)."""
+    granted = sorted(f"{namespace}/{host}" for namespace, names in hosts.items() for host in names)
+    ns = "namespaceObject.metadata.name"
+    annotations = "object.metadata.annotations"
+    validations = [
+        (
+            f"!has(object.spec.rules) || object.spec.rules.all(r, has(r.host) && ({ns} + '/' + r.host) in "
+            f"{_cel(granted)})",
+            "every rule of an Ingress of class alb names a host granted to its namespace (edge.ingressHosts)",
+        ),
+        (
+            f"!has(object.spec.tls) || object.spec.tls.all(t, !has(t.hosts) || t.hosts.all(h, ({ns} + '/' + h) in "
+            f"{_cel(granted)}))",
+            "the TLS hosts of an Ingress of class alb are hosts granted to its namespace (edge.ingressHosts)",
+        ),
+        (
+            "!has(object.spec.defaultBackend)",
+            "an Ingress of class alb has no default backend: it would take every host of the shared ALB",
+        ),
+        (
+            f"!has({annotations}) || !{annotations}.exists(k, k in {_cel(list(GROUP_WIDE_ANNOTATIONS))})",
+            "an Ingress of class alb sets none of the shared ALB's settings (the IngressClassParams fix them)",
+        ),
+        (
+            f"!has({annotations}) || !{annotations}.exists(k, k.startsWith('alb.ingress.kubernetes.io/conditions.') "
+            f"&& {annotations}[k].contains('host-header'))",
+            "an Ingress of class alb routes on its rules' hosts, not on host-header conditions",
+        ),
+    ]
+    policy = {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingAdmissionPolicy",
+        "metadata": {"name": INGRESS_ADMISSION_POLICY},
+        "spec": {
+            "failurePolicy": "Fail",
+            "matchConstraints": {
+                "resourceRules": [
+                    {
+                        "apiGroups": ["networking.k8s.io"],
+                        "apiVersions": ["v1"],
+                        "operations": ["CREATE", "UPDATE"],
+                        "resources": ["ingresses"],
+                    }
+                ]
+            },
+            "matchConditions": [
+                {
+                    "name": "of-the-shared-alb-class",
+                    "expression": "has(object.spec.ingressClassName) && object.spec.ingressClassName == "
+                    f"{_cel(ingress_class)}",
+                }
+            ],
+            "validations": [
+                {"expression": expression, "message": message, "reason": "Forbidden"}
+                for expression, message in validations
+            ],
+        },
+    }
+    binding = {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": {"name": INGRESS_ADMISSION_POLICY},
+        "spec": {
+            "policyName": INGRESS_ADMISSION_POLICY,
+            "validationActions": ["Deny"],
+            "matchResources": {"namespaceSelector": {"matchLabels": dict(namespace_labels)}},
+        },
+    }
+    return [policy, binding]
+
+
+LB_CONTROLLER_WEBHOOK_PORT = 9443
+LB_CONTROLLER_METRICS_PORT = 8080
+
+
+def lb_controller_network_policy(*, vpc_cidr: str, database_cidrs: Sequence[str]) -> dict[str, Any]:
+    """A NetworkPolicy selecting only the controller's pods in kube-system (EKS's own pods there stay unselected):
+    the API server reaches its admission webhooks (Ingress/TargetGroupBinding validation, pod readiness gates) from
+    the cluster's network interfaces in the VPC (`core.kubernetes.webhook_ingress`), the scraper its metrics; nothing
+    else reaches it. It reaches anything but the database subnets."""
+    return kubernetes.network_policy(
+        LB_CONTROLLER_CHART,
+        LB_CONTROLLER_NAMESPACE,
+        pod_selector={"app.kubernetes.io/name": LB_CONTROLLER_CHART, "app.kubernetes.io/instance": LB_CONTROLLER_CHART},
+        ingress=[
+            kubernetes.webhook_ingress(vpc_cidr, LB_CONTROLLER_WEBHOOK_PORT),
+            kubernetes.scraper_ingress(LB_CONTROLLER_METRICS_PORT),
+        ],
+        egress=[kubernetes.egress_except(database_cidrs)],
+        labels={"app.kubernetes.io/managed-by": "pulumi"},
+    )

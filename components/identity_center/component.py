@@ -3,7 +3,9 @@
 Creates, in the Identity Center instance of the organization (looked up; the IdP connection to Okta or Entra and
 SCIM provisioning are made once in the console, see the README):
 - the five permission sets of `permission_sets` with their session durations, AWS managed policies and inline
-  policies (developers write only in the accounts of environments whose profile says `sandbox: true`);
+  policies (developers write only in the accounts of environments whose profile says `sandbox: true`; platform
+  engineers and developers are denied the self-escalations: EKS access entries and Pod Identity, RDS master secrets,
+  sessions on the instances of accounts whose profile says `production: true`, Lambda with another role);
 - account assignments of IdP groups (display names from config, looked up in the identity store) per environment
   account.
 """
@@ -59,7 +61,8 @@ class IdentityCenter(PlatformComponent):
         self.permission_set_arns = {}
         organization = args.organization
         sandbox_ids = [organization.accounts[name].id for name, p in organization.profiles.items() if p.sandbox]
-        for pset in permission_sets(sandbox_ids):
+        production_ids = [organization.accounts[name].id for name, p in organization.profiles.items() if p.production]
+        for pset in permission_sets(sandbox_ids, production_ids, partition=ctx.partition):
             resource = aws.ssoadmin.PermissionSet(
                 self.child_name(pset.name),
                 name=pset.name,

@@ -1,4 +1,4 @@
-"""Network: one VPC per environment, laid out by `core.cidr.plan_subnets`.
+"""Network: one VPC per environment, laid out by `components.network.cidr.plan_subnets`.
 
 Creates:
 - a VPC with DNS support and hostnames (plus an Amazon-provided IPv6 /56 when `enableIpv6`);

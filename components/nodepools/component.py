@@ -5,14 +5,16 @@ Creates:
   EC2_LINUX, without which launched instances never join;
 - the EC2 Spot service-linked role when config asks (it is account-wide and missing in fresh accounts);
 - the controller role for EKS Pod Identity (kube-system/karpenter) with exactly the policies Karpenter's official
-  CloudFormation grants for the pinned version (`core/karpenter.py`), scoped by cluster tags;
-- interruption handling: a KMS-encrypted SQS queue (300 s retention, TLS-only policy) and EventBridge rules for
+  CloudFormation grants for the pinned version (`karpenter.py`), scoped by cluster tags;
+- interruption handling: a KMS-encrypted SQS queue (300 s retention, TLS-only policy, writable only by this
+  account's EventBridge rules: `aws:SourceAccount`, `aws:SourceArn`, on the queue and its key) and EventBridge rules for
   Spot interruption warnings, rebalance recommendations, instance state changes, AWS Health scheduled changes and
   capacity-reservation interruptions, all targeting it;
 - the Helm releases of the `karpenter-crd` chart (CRDs upgrade with the controller) and the controller chart, both
   pinned to the configured version, the controller on the system nodes with 2 replicas spread over AZs and a PDB;
+- a NetworkPolicy isolating the controller's pods in kube-system (only the platform's scraper reaches them);
 - the EC2NodeClass (pinned AMI alias, discovery-tag selectors, IMDSv2 hop 1, encrypted gp3 root volume) and the
-  NodePools rendered by `core.nodepool_manifests`.
+  NodePools rendered by `manifests.py`.
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.cluster.component import NODE_MANAGED_POLICIES, Cluster
+from components.network.cidr import plan_subnets
 from components.network.component import Network
 from components.nodepools import karpenter, manifests
 from components.nodepools.config import KarpenterConfig
-from core import iam
-from core.blocks import addon, customer_key, pod_identity_role
+from core import iam, kubernetes
+from core.blocks import addon, customer_key, network_policies, pod_identity_role
 from core.component import PlatformComponent
 from core.context import StackContext
 from core.kubernetes import (
@@ -168,6 +171,16 @@ class NodePools(PlatformComponent):
             skip_crds=True,
         ).release
 
+        # Only the scraper reaches the controller (metrics); the kubelet's probes come from the node, which the
+        # network policy agent always admits. Karpenter 1.x serves no admission or conversion webhook.
+        database = plan_subnets(args.network.cidr, args.network.zones).database.values()
+        network_policies(
+            self,
+            [controller_network_policy(database_cidrs=[str(block) for block in database])],
+            cluster=handle,
+            depends_on=[controller],
+        )
+
         # Node class and pools ------------------------------------------------------------------------------------
         node_class = manifests.node_class(
             cfg, cluster_name=cluster, node_role_name=node_role_name, kms_key_arn=handle.kms_key_arn, tags=ctx.tags
@@ -218,10 +231,12 @@ class NodePools(PlatformComponent):
             policy=iam.kms_key_policy(
                 ctx,
                 [
-                    iam.statement(
-                        "EventBridgeEncrypts",
-                        ["kms:Decrypt", "kms:GenerateDataKey*"],
-                        principal={"Service": ctx.service_principal("events")},
+                    karpenter.eventbridge_key_statement(
+                        queue_arn,
+                        partition=ctx.partition,
+                        region=ctx.region,
+                        account_id=ctx.account_id,
+                        dns_suffix=ctx.dns_suffix,
                     ),
                     iam.statement(
                         "ControllerDecrypts",
@@ -245,7 +260,13 @@ class NodePools(PlatformComponent):
         aws.sqs.QueuePolicy(
             self.child_name("interruption"),
             queue_url=queue.url,
-            policy=karpenter.queue_policy(queue_arn, ctx.dns_suffix),
+            policy=karpenter.queue_policy(
+                queue_arn,
+                partition=ctx.partition,
+                region=ctx.region,
+                account_id=ctx.account_id,
+                dns_suffix=ctx.dns_suffix,
+            ),
             opts=self.child_opts("interruption"),
         )
         for rule_name, source, detail_type in karpenter.INTERRUPTION_EVENTS:
@@ -266,9 +287,27 @@ class NodePools(PlatformComponent):
         return queue
 
 
+CONTROLLER_METRICS_PORT = 8080
+"""The controller's metrics port (chart value `controller.metrics.port`), the Service port `http-metrics`."""
+CONTROLLER_POD_LABELS = {"app.kubernetes.io/name": "karpenter", "app.kubernetes.io/instance": "karpenter"}
+
+
+def controller_network_policy(*, database_cidrs: list[str]) -> dict[str, Any]:
+    """A NetworkPolicy selecting only Karpenter's pods in kube-system (EKS's own pods there stay unselected): ingress
+    is denied but for the platform's scraper on the metrics port; egress reaches anything but the database subnets."""
+    return kubernetes.network_policy(
+        "karpenter",
+        karpenter.NAMESPACE,
+        pod_selector=CONTROLLER_POD_LABELS,
+        ingress=[kubernetes.scraper_ingress(CONTROLLER_METRICS_PORT)],
+        egress=[kubernetes.egress_except(database_cidrs)],
+        labels={"app.kubernetes.io/managed-by": "pulumi"},
+    )
+
+
 def controller_values(*, cluster_name: str, cluster_endpoint: Any, queue_name: str) -> dict[str, Any]:
     """Helm values of the controller chart: identity, settings and placement on the system node group."""
-    selector = {"app.kubernetes.io/name": "karpenter", "app.kubernetes.io/instance": "karpenter"}
+    selector = dict(CONTROLLER_POD_LABELS)
     return {
         "settings": {
             "clusterName": cluster_name,

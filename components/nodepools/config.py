@@ -521,7 +521,7 @@ class KarpenterConfig(Model):
             raise ValueError('a Karpenter 1.x release such as "1.14.1"')
         if karpenter.minor(version) not in karpenter.supported_versions():
             raise ValueError(
-                "a version whose controller IAM is recorded in core/karpenter.py ("
+                "a version whose controller IAM is recorded in components/nodepools/karpenter.py ("
                 + ", ".join(f"{v}.x" for v in karpenter.supported_versions())
                 + "); review the release's CloudFormation template and add it there first"
             )

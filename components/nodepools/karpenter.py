@@ -283,15 +283,34 @@ def event_pattern(source: str, detail_type: str) -> dict[str, Any]:
     return {"source": [source], "detail-type": [detail_type]}
 
 
-def queue_policy(queue_arn: str, dns_suffix: str = "amazonaws.com") -> str:
-    """EventBridge (and SQS) may send; nobody may use the queue without TLS."""
+def interruption_rule_arns(partition: str, region: str, account_id: str) -> str:
+    """The ARN pattern of this account's EventBridge rules in the region: the interruption rules are auto-named, so
+    the pattern (with `aws:SourceAccount`) is what the queue and its key can name before the rules exist."""
+    return f"arn:{partition}:events:{region}:{account_id}:rule/*"
+
+
+def queue_policy(
+    queue_arn: str, *, partition: str, region: str, account_id: str, dns_suffix: str = "amazonaws.com"
+) -> str:
+    """EventBridge rules of this account may send; nobody may use the queue without TLS.
+
+    EventBridge sends the rule's ARN as `aws:SourceArn` (EventBridge user guide, "Using resource-based policies for
+    Amazon EventBridge", Amazon SQS permissions), so the grant names this account's rules in this region, and
+    `aws:SourceAccount` this account: another account's rule cannot fill the queue (confused deputy).
+
+    Deliberate deviation from Karpenter's template, which also grants `sqs.amazonaws.com`: no AWS feature delivers
+    to this queue as that principal (its only writers are the rules below), so the grant is left out."""
     return document(
         [
             statement(
                 "EventBridgeSends",
                 "sqs:SendMessage",
                 queue_arn,
-                principal={"Service": [f"events.{dns_suffix}", f"sqs.{dns_suffix}"]},
+                principal={"Service": f"events.{dns_suffix}"},
+                condition={
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {"aws:SourceArn": interruption_rule_arns(partition, region, account_id)},
+                },
             ),
             statement(
                 "DenyHTTP",
@@ -302,4 +321,20 @@ def queue_policy(queue_arn: str, dns_suffix: str = "amazonaws.com") -> str:
                 condition={"Bool": {"aws:SecureTransport": "false"}},
             ),
         ]
+    )
+
+
+def eventbridge_key_statement(
+    queue_arn: str, *, partition: str, region: str, account_id: str, dns_suffix: str = "amazonaws.com"
+) -> Statement:
+    """Let EventBridge encrypt what its rules send to the interruption queue: SQS asks the key on the `events`
+    principal's behalf, with the queue in the encryption context (`aws:sqs:arn`) and the rule as `aws:SourceArn`."""
+    return statement(
+        "EventBridgeEncrypts",
+        ["kms:Decrypt", "kms:GenerateDataKey*"],
+        principal={"Service": f"events.{dns_suffix}"},
+        condition={
+            "StringEquals": {"aws:SourceAccount": account_id, "kms:EncryptionContext:aws:sqs:arn": queue_arn},
+            "ArnLike": {"aws:SourceArn": interruption_rule_arns(partition, region, account_id)},
+        },
     )

@@ -3,7 +3,7 @@
 Metric names: kube-state-metrics (`kube_node_status_condition`, `kube_pod_*`) and Karpenter 1.x
 (`karpenter_cloudprovider_errors_total`, `karpenter_cluster_state_synced`, from its reference/metrics page).
 Thresholds and `for` durations follow the kubernetes-mixin alerts they are modelled on. Job names
-(`kube-state-metrics`, `karpenter`, `kubernetes-pods`) are the scrape jobs of `components/observability.py`.
+(`kube-state-metrics`, `karpenter`, `kubernetes-pods`) are the scrape jobs of `component.py`.
 """
 
 from __future__ import annotations

@@ -4,17 +4,19 @@ Creates:
 - two customer KMS keys (rotation on, 30-day deletion window, Pulumi `protect` where configured): `logs` for the
   CloudWatch log groups under `/<prefix>/<stack>/observability/` and the S3 log archive, and `telemetry` for the
   Prometheus workspace, the alert topic and X-Ray traces (AMP and X-Ray through `kms:ViaService`, the `aps`
-  service principal to publish encrypted alerts);
+  service principal to publish encrypted alerts, only for this account's workspaces: `aws:SourceAccount`,
+  `aws:SourceArn`);
 - the `logging` namespace (Pod Security `privileged`: Fluent Bit reads host paths) and the `observability`
-  namespace (Pod Security `restricted` enforced);
+  namespace (Pod Security `restricted` enforced), both protected where stateful resources are, each with a default
+  deny for ingress and the allows its pods need (`observability_network_policies`, `logging_network_policies`);
 - logs: the application log group (retention from config, KMS) that Fluent Bit ships every container's stdout to,
   one stream per namespace/pod/container; Fluent Bit from the pinned `aws-for-fluent-bit` chart as a DaemonSet that
   tolerates every taint (`system-node-critical`), with the chart's log-group auto-creation off; when `logsToS3`, a
-  second output to an SSE-KMS archive bucket (`secure_bucket()`: private, versioned, TLS-only, objects expire after
-  `logArchiveDays`), gzip-compressed under `containers/`; its EKS Pod Identity role may only write streams of that
-  log group, put objects under that prefix and use the logs key;
+  second output to an SSE-KMS archive bucket (`secure_bucket()`: private, versioned, TLS-only, objects and their
+  noncurrent versions expire after `logArchiveDays`), gzip-compressed under `containers/`; its EKS Pod Identity
+  role may only write streams of that log group, put objects under that prefix and use the logs key;
 - metrics and alerts: an Amazon Managed Prometheus workspace encrypted with the telemetry key, logging to its own
-  log group; the rule-group namespace from `core/alert_rules.py` (recording and alerting rules); an alert manager
+  log group; the rule-group namespace from `alert_rules.py` (recording and alerting rules); an alert manager
   definition routing every alert to a KMS-encrypted SNS topic whose policy lets only this workspace
   (`aws:SourceArn`, `aws:SourceAccount`) publish, over TLS; e-mail subscriptions from `alertEmails`;
 - collection: kube-state-metrics (pinned chart, one replica on the system nodes: two would double every series)
@@ -24,10 +26,12 @@ Creates:
     the workspace, traces to X-Ray (`awsxray`), logs to the application log group (`awscloudwatchlogs`); its role
     has `aps:RemoteWrite` on the workspace, log-stream writes on the application log group and the AWS managed
     `AWSXRayDaemonWriteAccess` policy;
-  - `otel-scraper`: one replica (Prometheus scraping is not safe to replicate without sharding) with the
-    read-only RBAC its Prometheus receiver needs (pods, services, endpointslices); it scrapes kube-state-metrics,
-    Karpenter's controller (kube-system Service `karpenter`, port `http-metrics` 8080), itself, and every running pod
-    annotated `prometheus.io/scrape: "true"` (`prometheus.io/port`, `/path`, `/scheme` honoured); its role has only
+  - `otel-scraper`: 2 replicas with a PDB, spread over nodes and zones, so the metrics the canary analysis reads
+    survive one scraper's loss; both scrape everything and write with their pod name as `__replica__`, and the
+    workspace's high-availability deduplication keeps one copy of each series; the read-only RBAC its Prometheus
+    receiver needs (pods, services, endpointslices); it scrapes kube-state-metrics, Karpenter's controller
+    (kube-system Service `karpenter`, port `http-metrics` 8080), itself, and every running pod annotated
+    `prometheus.io/scrape: "true"` (`prometheus.io/port`, `/path`, `/scheme` honoured); its role has only
     `aps:RemoteWrite` on the workspace;
 - the account-and-region X-Ray encryption setting, pointing at the telemetry key.
 """
@@ -43,11 +47,13 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.cluster.component import Cluster
+from components.network.cidr import plan_subnets
+from components.network.component import Network
 from components.nodepools import karpenter
 from components.observability import alert_rules
 from components.observability.config import ObservabilityConfig
 from core import iam, kubernetes
-from core.blocks import PodRoleSpec, addon, customer_key, labelled_namespace
+from core.blocks import PodRoleSpec, addon, customer_key, labelled_namespace, network_policies
 from core.buckets import secure_bucket
 from core.component import PlatformComponent
 from core.context import StackContext
@@ -60,19 +66,25 @@ PROMETHEUS_COMMUNITY_CHARTS = "https://prometheus-community.github.io/helm-chart
 OPEN_TELEMETRY_CHARTS = "https://open-telemetry.github.io/opentelemetry-helm-charts"
 
 LOGGING_NAMESPACE = "logging"
-NAMESPACE = "observability"
+NAMESPACE = kubernetes.OBSERVABILITY_NAMESPACE
 FLUENT_BIT = "aws-for-fluent-bit"
 """Release, chart and service-account name of Fluent Bit."""
 KUBE_STATE_METRICS = "kube-state-metrics"
 KUBE_STATE_METRICS_PORT = 8080
-GATEWAY = "otel-gateway"
-SCRAPER = "otel-scraper"
+GATEWAY = kubernetes.OTLP_GATEWAY
+SCRAPER = kubernetes.METRICS_SCRAPER
 COLLECTOR_CHART = "opentelemetry-collector"
 COLLECTOR_IMAGE = "otel/opentelemetry-collector-contrib"
 COLLECTOR_COMMAND = "otelcol-contrib"
 COLLECTOR_METRICS_PORT = 8888
-OTLP_GRPC_PORT = 4317
-OTLP_HTTP_PORT = 4318
+FLUENT_BIT_METRICS_PORT = 2020
+OTLP_GRPC_PORT = kubernetes.OTLP_GRPC_PORT
+OTLP_HTTP_PORT = kubernetes.OTLP_HTTP_PORT
+SCRAPER_REPLICAS = 2
+"""Two scrapers, so metrics (and the canary analysis that reads them) survive one scraper's loss. Both scrape every
+target; Amazon Managed Prometheus keeps one replica's samples per `cluster` (high-availability deduplication on the
+`cluster` and `__replica__` external labels) and drops the `__replica__` label, so no series is doubled."""
+REPLICA_LABEL = "__replica__"
 ARCHIVE_PREFIX = "containers"
 OTLP_LOG_STREAM = "otlp"
 SCRAPE_INTERVAL = "30s"
@@ -86,6 +98,8 @@ class ObservabilityArgs:
     config: ObservabilityConfig
     cluster: Cluster
     """The cluster whose logs and metrics are collected; the agents run on its nodes."""
+    network: Network
+    """The VPC: the collectors and agents reach anything in it but the database subnets."""
 
 
 class Observability(PlatformComponent):
@@ -119,14 +133,12 @@ class Observability(PlatformComponent):
             "Prometheus workspace, alert topic and X-Ray traces",
             [
                 iam.via_services_statement(ctx, ("aps", "xray")),
-                iam.statement(
-                    "PrometheusPublishesEncryptedAlerts",
-                    ["kms:Decrypt", "kms:GenerateDataKey*"],
-                    principal={"Service": ctx.service_principal("aps")},
-                ),
+                alerts_key_statement(ctx),
             ],
         )
         observability_ns = self._namespace(NAMESPACE, "restricted")
+        network = args.network
+        database_cidrs = [str(block) for block in plan_subnets(network.cidr, network.zones).database.values()]
 
         # Logs --------------------------------------------------------------------------------------------------
         app_group_name = ctx.namer.log_group("observability", "containers")
@@ -148,11 +160,12 @@ class Observability(PlatformComponent):
                 bucket_name=ctx.namer.physical("container-logs", ctx.account_id, ctx.region, service="s3-bucket"),
                 kms_key_arn=logs_key.arn,
                 expire_days=cfg.log_archive_days,
-                noncurrent_days=7,
+                # A replaced or deleted object stays as long as the archive keeps logs: the retention it serves.
+                noncurrent_days=cfg.log_archive_days,
                 protect=ctx.protect,
             )
         self.log_archive_bucket = archive_name = archive.name if archive else None
-        addon(
+        fluent_bit = addon(
             self,
             FLUENT_BIT,
             ctx=ctx,
@@ -177,6 +190,10 @@ class Observability(PlatformComponent):
                 ),
             ),
             depends_on=[app_group, *([archive.policy] if archive else [])],
+        )
+        assert fluent_bit.namespace is not None
+        network_policies(
+            self, logging_network_policies(database_cidrs), cluster=cluster, depends_on=[fluent_bit.namespace]
         )
 
         # Metrics and alerts ------------------------------------------------------------------------------------
@@ -214,6 +231,7 @@ class Observability(PlatformComponent):
         # Collection --------------------------------------------------------------------------------------------
         # One namespace for the three collectors, so it is created here rather than by one of their add-ons.
         in_namespace: list[pulumi.Resource] = [observability_ns]
+        network_policies(self, observability_network_policies(database_cidrs), cluster=cluster, depends_on=in_namespace)
         ksm = self._collector(
             KUBE_STATE_METRICS,
             chart=KUBE_STATE_METRICS,
@@ -304,6 +322,7 @@ class Observability(PlatformComponent):
             name,
             cluster=self._args.cluster,
             labels=namespace_labels(pod_security, environment=self._ctx.environment),
+            protect=self._ctx.protect,
         )
 
     def _pod_role(
@@ -431,6 +450,67 @@ def fluent_bit_statements(
             iam.statement("EncryptArchive", ["kms:Decrypt", "kms:GenerateDataKey"], key_arn),
         ]
     return statements
+
+
+def alerts_key_statement(ctx: StackContext) -> iam.Statement:
+    """Let Amazon Managed Prometheus's alert manager publish to the KMS-encrypted alert topic: SNS asks the key on the
+    `aps` principal's behalf, with the workspace as `aws:SourceArn` and its account as `aws:SourceAccount` (the same
+    keys the topic policy checks), so only this account's workspaces may use the key. The workspace ARN is a
+    pattern: the key exists before the workspace (which it encrypts)."""
+    return iam.statement(
+        "PrometheusPublishesEncryptedAlerts",
+        ["kms:Decrypt", "kms:GenerateDataKey*"],
+        principal={"Service": ctx.service_principal("aps")},
+        condition={
+            "StringEquals": {"aws:SourceAccount": ctx.account_id},
+            "ArnLike": {"aws:SourceArn": ctx.arn("aps", "workspace/*")},
+        },
+    )
+
+
+def observability_network_policies(database_cidrs: Sequence[str]) -> list[dict[str, Any]]:
+    """The observability namespace: default deny for ingress; the OTLP gateway accepts OTLP from the application
+    namespaces only (`platform/application`), and the scraper reaches the collectors' and kube-state-metrics'
+    metrics ports. Egress reaches anything but the database subnets (remote write, X-Ray and CloudWatch Logs through
+    the VPC endpoints, and every scrape target)."""
+    applications = dict([kubernetes.APPLICATION_NAMESPACE_LABEL])
+    return [
+        kubernetes.default_deny(NAMESPACE),
+        kubernetes.network_policy(
+            "allow-egress-but-database", NAMESPACE, egress=[kubernetes.egress_except(database_cidrs)]
+        ),
+        kubernetes.network_policy(
+            "allow-otlp-from-applications",
+            NAMESPACE,
+            pod_selector={kubernetes.INSTANCE_LABEL: GATEWAY},
+            ingress=[
+                kubernetes.ingress_rule(
+                    [kubernetes.pods(namespace_labels=applications)], kubernetes.ports(OTLP_GRPC_PORT, OTLP_HTTP_PORT)
+                )
+            ],
+        ),
+        kubernetes.network_policy(
+            "allow-metrics-scrape",
+            NAMESPACE,
+            ingress=[kubernetes.scraper_ingress(KUBE_STATE_METRICS_PORT, COLLECTOR_METRICS_PORT)],
+        ),
+    ]
+
+
+def logging_network_policies(database_cidrs: Sequence[str]) -> list[dict[str, Any]]:
+    """The logging namespace: Fluent Bit serves nothing but its metrics, to the scraper only, and reaches anything
+    but the database subnets."""
+    return [
+        kubernetes.default_deny(LOGGING_NAMESPACE),
+        kubernetes.network_policy(
+            "allow-egress-but-database", LOGGING_NAMESPACE, egress=[kubernetes.egress_except(database_cidrs)]
+        ),
+        kubernetes.network_policy(
+            "allow-metrics-scrape",
+            LOGGING_NAMESPACE,
+            ingress=[kubernetes.scraper_ingress(FLUENT_BIT_METRICS_PORT)],
+        ),
+    ]
 
 
 def remote_write_statement(workspace_arn: str) -> iam.Statement:
@@ -636,10 +716,18 @@ def gateway_values(
 
 
 def scraper_values(*, region: str, cluster_name: str, remote_write_url: pulumi.Input[str]) -> dict[str, Any]:
-    """The Prometheus scraper: one replica (two would scrape and write every series twice)."""
+    """The Prometheus scraper: `SCRAPER_REPLICAS` identical replicas, spread over nodes and zones with a PDB, each
+    writing with its pod name as `__replica__` so the workspace keeps one copy of every series."""
+    selector = {kubernetes.INSTANCE_LABEL: SCRAPER}
+    exporter = remote_write_exporter(remote_write_url, cluster_name=cluster_name)
+    exporter["external_labels"] = {**exporter["external_labels"], REPLICA_LABEL: "${env:MY_POD_NAME}"}
     return {
         **_collector_common(SCRAPER),
-        "replicaCount": 1,
+        "replicaCount": SCRAPER_REPLICAS,
+        "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
+        "affinity": {"podAntiAffinity": kubernetes.node_spread(selector, required=False)},
+        "topologySpreadConstraints": kubernetes.zone_spread(selector),
+        "extraEnvs": [{"name": "MY_POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
         "resources": _resources("200m", "512Mi", "1", "2Gi"),
         "clusterRole": {"create": True, "rules": SCRAPER_RBAC_RULES},
         "ports": {
@@ -663,9 +751,7 @@ def scraper_values(*, region: str, cluster_name: str, remote_write_url: pulumi.I
                 }
             },
             "processors": _PROCESSORS,
-            "exporters": {
-                "prometheusremotewrite": remote_write_exporter(remote_write_url, cluster_name=cluster_name),
-            },
+            "exporters": {"prometheusremotewrite": exporter},
             "service": {
                 "extensions": ["health_check", "sigv4auth"],
                 "pipelines": {

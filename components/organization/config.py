@@ -1,5 +1,6 @@
 """The `organization` section of the shared-services stack: the organization root, account creation, the sandbox cost
-guard and the organization trail. The member accounts are the rows of Pulumi.yaml `environments`."""
+guard, the organization trail and who is told when break-glass is used. The member accounts are the rows of
+Pulumi.yaml `environments`."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from typing import Any
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from core.profiles import EnvironmentProfile
-from core.schema import Bool, Int, Invalid, Model, NonEmpty, context_of
+from core.schema import Bool, Email, Int, Invalid, Model, NonEmpty, context_of
 
 DEFAULT_SANDBOX_DENIED_TYPES = ("dl*", "f1.*", "g*", "hpc*", "inf*", "p*", "trn*", "u-*", "vt1.*", "x*",
                                 "*.metal*", "*.24xlarge", "*.32xlarge", "*.48xlarge")  # fmt: skip
 _ROOT_ID = re.compile(r"^r-[0-9a-z]{4,32}$")
+MAX_OBJECT_LOCK_DAYS = 36500
+"""The longest default retention S3 Object Lock accepts (DefaultRetention.Days, 100 years)."""
 
 ACCOUNTS_MOVED = (
     "nothing: the organisation's accounts are the rows of Pulumi.yaml `environments` (accountId and accountEmail "
@@ -40,11 +43,19 @@ class OrganizationConfig(Model):
     """Create the member accounts of `environments` in their OUs (protected: Pulumi never closes one). Off: existing
     accounts are moved into their OUs by hand or imported."""
     member_access_role: NonEmpty = Field(default="OrganizationAccountAccessRole", alias="memberAccessRoleName")
-    """The role the stack assumes in every member account."""
+    """The role the stack assumes in every member account: the organization pipeline. The SCPs let it bootstrap an
+    account (public access blocks), configure the security services and own the Pulumi state's policies, and let
+    nobody else change it or the platform's other roles."""
     sandbox_denied_instance_types: tuple[NonEmpty, ...] = DEFAULT_SANDBOX_DENIED_TYPES
     """EC2 instance type patterns the sandbox cost-guard SCP denies in the OUs of sandbox environments."""
     cloudtrail_retention_days: Int = Field(default=2557, alias="cloudTrailRetentionDays")
-    """Days to keep the organization trail's logs (at least 365)."""
+    """Days to keep the organization trail's logs and the AWS Config history (at least 365, at most 36500). Also the
+    S3 Object Lock retention (COMPLIANCE mode) of every trail log: nobody, not even the root user, can delete one
+    sooner. The log archive's bucket policy lets only break-glass change its lifecycle and lock, so a new value is
+    applied by break-glass, and a lower one affects only new logs."""
+    alert_emails: tuple[Email, ...]
+    """Who is told, by e-mail, when someone signs in with the break-glass permission set (each address confirms its
+    subscription once). At least one; distinct."""
     moved_accounts: Any = Field(default=None, alias="accounts", exclude=True)
     """No longer set here: the member accounts are the rows of Pulumi.yaml `environments`."""
 
@@ -73,7 +84,24 @@ class OrganizationConfig(Model):
     def _trail_days(cls, days: int) -> int:
         if days < 365:
             raise ValueError("at least 365 days")
+        if days > MAX_OBJECT_LOCK_DAYS:
+            raise ValueError(f"at most {MAX_OBJECT_LOCK_DAYS} days (the longest S3 Object Lock retention)")
         return days
+
+    @field_validator("alert_emails")
+    @classmethod
+    def _alert_emails(cls, emails: tuple[str, ...]) -> tuple[str, ...]:
+        if not emails:
+            raise ValueError("at least one e-mail address: break-glass use must reach someone")
+        seen: set[str] = set()
+        found = []
+        for index, email in enumerate(emails):
+            if email.lower() in seen:
+                found.append((f"[{index}]", email, "each address once"))
+            seen.add(email.lower())
+        if found:
+            raise Invalid(*found)
+        return emails
 
     @field_validator("moved_accounts")
     @classmethod

@@ -69,6 +69,12 @@ class NamespaceConfig(Model):
     """LimitRange: the requests of a container that declares none (at most defaultLimit)."""
     default_limit: Resources = DEFAULT_LIMIT
     """LimitRange: the limits of a container that declares none."""
+    alb_target_ports: tuple[Int, ...] = (8080,)
+    """Container ports the shared ALB may reach in this namespace (IP targets: its traffic comes from the public
+    subnets' addresses); empty: nothing here is served through the ALB. 1-65535 each."""
+    metrics_ports: tuple[Int, ...] = (8080,)
+    """Container ports the platform's Prometheus scraper may reach in this namespace (pods annotated
+    `prometheus.io/scrape`); empty: nothing here is scraped. 1-65535 each."""
 
     _name: str = PrivateAttr(default="")
 
@@ -83,6 +89,16 @@ class NamespaceConfig(Model):
         if not 1 <= pods <= 10000:
             raise ValueError("1-10000")
         return pods
+
+    @field_validator("alb_target_ports", "metrics_ports")
+    @classmethod
+    def _ports(cls, values: tuple[int, ...]) -> tuple[int, ...]:
+        found = [(f"[{i}]", port, "a port number 1-65535") for i, port in enumerate(values) if not 1 <= port <= 65535]
+        if found:
+            raise Invalid(*found)
+        if len(set(values)) != len(values):
+            raise ValueError("distinct port numbers")
+        return values
 
     @model_validator(mode="after")
     def _requests_within_limits(self) -> NamespaceConfig:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import keyword
 from collections.abc import Mapping, Sequence
 
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ReportViolation, ResourceValidationPolicy
@@ -26,7 +27,11 @@ def taggable(type_token: str) -> bool:
         return False
     module_name = parts[1].split("/")[0]
     try:
-        module = importlib.import_module("pulumi_aws" if module_name == "index" else f"pulumi_aws.{module_name}")
+        # `lambda` is a Python keyword: its SDK module is `pulumi_aws.lambda_`.
+        suffix = "_" if keyword.iskeyword(module_name) else ""
+        module = importlib.import_module(
+            "pulumi_aws" if module_name == "index" else f"pulumi_aws.{module_name}{suffix}"
+        )
     except ImportError:
         return False
     cls = getattr(module, parts[2], None)
